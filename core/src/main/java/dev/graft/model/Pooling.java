@@ -1,0 +1,31 @@
+package dev.graft.model;
+
+import dev.graft.GraftException;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** How token vectors become one sentence vector. */
+public enum Pooling {
+    /** The first token's ([CLS]) last hidden state. */
+    CLS,
+    /** Mean of the last hidden states over real (non-padding) tokens. */
+    MEAN,
+    /** The HF pooler: tanh(dense(CLS)), as BERT's next-sentence head uses it. */
+    POOLER;
+
+    /** Parses a CLI/config name (case-insensitive): cls, mean, pooler. */
+    public static Pooling parse(String name) {
+        for (Pooling p : values()) {
+            if (p.name().equalsIgnoreCase(name.trim())) {
+                return p;
+            }
+        }
+        throw new GraftException("unknown pooling '" + name + "': expected one of "
+                + Arrays.toString(values()).toLowerCase(Locale.ROOT));
+    }
+
+    /** Lower-case name as used on the command line. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
