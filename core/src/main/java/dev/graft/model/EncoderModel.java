@@ -1,8 +1,27 @@
 package dev.graft.model;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.GraftException;
+import dev.graft.io.AtomicFiles;
+import dev.graft.io.TensorSource;
+import dev.graft.io.onnx.OnnxGraph;
+import dev.graft.io.onnx.OnnxModelReader;
+import dev.graft.model.bert.BertOnnxImport;
+import dev.graft.runtime.Engines;
+import dev.graft.runtime.GraftHome;
 import dev.graft.text.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A loaded pretrained encoder: tokenizer, network and weights, ready to embed or to adapt.
@@ -10,39 +29,183 @@ import java.util.Optional;
  * native memory.
  */
 public final class EncoderModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EncoderModel.class);
+    static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Loads a bundled model id (see {@link BundledModels}) or a Hugging Face model directory. */
+    private final ModelInfo info;
+    private final Encoder encoder;
+    private final NDManager manager;
+    private final TextTokenizer tokenizer;
+    private final Pooling pooling;
+    private final boolean normalize;
+    private final BundledModel bundled;
+
+    EncoderModel(ModelInfo info, Encoder encoder, NDManager manager, TextTokenizer tokenizer, Pooling pooling,
+                 boolean normalize, BundledModel bundled) {
+        this.info = info;
+        this.encoder = encoder;
+        this.manager = manager;
+        this.tokenizer = tokenizer;
+        this.pooling = pooling;
+        this.normalize = normalize;
+        this.bundled = bundled;
+    }
+
+    /**
+     * Loads a bundled model id (see {@link BundledModels}) or a Hugging Face model directory
+     * ({@code config.json}, {@code model.safetensors} or a sharded index, {@code tokenizer.json}).
+     *
+     * @throws GraftException for an unknown id (with suggestions), a missing file or an unreadable checkpoint
+     */
     public static EncoderModel load(String idOrDirectory) {
-        throw new UnsupportedOperationException("being written");
+        Path path = null;
+        try {
+            path = Path.of(idOrDirectory);
+        } catch (InvalidPathException ignored) {
+            // not a path: maybe an id
+        }
+        if (path != null && Files.isDirectory(path)) {
+            return ModelDirectory.load(path, null);
+        }
+        Optional<BundledModel> b = BundledModels.find(idOrDirectory);
+        if (b.isPresent()) {
+            return loadBundled(b.get());
+        }
+        if (path != null && Files.exists(path)) {
+            throw new GraftException(idOrDirectory + ": is a file; expected a model directory (config.json,"
+                    + " model.safetensors, tokenizer.json) or a bundled model id");
+        }
+        if (idOrDirectory.contains("/") || idOrDirectory.contains("\\") || idOrDirectory.startsWith(".")) {
+            throw new GraftException(idOrDirectory + ": model directory does not exist");
+        }
+        throw new GraftException("unknown model '" + idOrDirectory + "'; did you mean "
+                + String.join(", ", BundledModels.closest(idOrDirectory, 2)) + "? ('graft models' lists the bundled ids)");
+    }
+
+    /**
+     * Loads a bundled model. The first load imports the ONNX export from its jar and caches it as a Hugging Face
+     * directory under {@link GraftHome#cacheDir()}; later loads read the cache (memory-mapped safetensors).
+     */
+    static EncoderModel loadBundled(BundledModel m) {
+        Path cached = GraftHome.cacheDir().resolve("models").resolve(m.id() + "-" + BundledModels.LANGCHAIN4J_VERSION);
+        if (ModelDirectory.isComplete(cached)) {
+            try {
+                return ModelDirectory.load(cached, m);
+            } catch (GraftException e) {
+                LOG.warn("cached copy of {} at {} is unreadable ({}); importing it again", m.id(), cached, e.getMessage());
+            }
+        }
+        BundledModelFiles files = BundledModelFiles.locate(m);
+        EncoderModel model = importOnnx(m, files, cached);
+        try {
+            model.saveAsHuggingFace(cached);
+        } catch (RuntimeException e) {
+            // the model is loaded; only the speed-up for next time is lost
+            LOG.warn("cannot cache {} at {}: {}", m.id(), cached, e.getMessage());
+        }
+        return model;
+    }
+
+    private static EncoderModel importOnnx(BundledModel m, BundledModelFiles files, Path cacheDir) {
+        String source = m.resourceName() + ".onnx in " + files.description();
+        OnnxGraph graph;
+        try {
+            graph = OnnxModelReader.read(new java.io.ByteArrayInputStream(files.onnxBytes()), source);
+        } catch (IOException e) {
+            throw new GraftException(source + ": cannot read (" + e.getMessage() + ")", e);
+        }
+        BertOnnxImport weights = new BertOnnxImport(graph, source);
+        JsonNode config = JSON.valueToTree(weights.config(m.heads()));
+        Path tokenizerFile;
+        try {
+            Files.createDirectories(cacheDir);
+            tokenizerFile = cacheDir.resolve("tokenizer.json");
+            AtomicFiles.write(tokenizerFile, files.tokenizerBytes());
+        } catch (IOException e) {
+            throw new GraftException(cacheDir + ": cannot write the tokenizer (" + e.getMessage() + ")", e);
+        }
+        return assemble(m.id(), config, weights, TextTokenizer.load(tokenizerFile), m.pooling(), m.normalize(), m, source);
+    }
+
+    /** Builds the network for {@code config}, loads its weights from {@code weights}, and wraps it. */
+    static EncoderModel assemble(String id, JsonNode config, TensorSource weights, TextTokenizer tokenizer,
+                                 Pooling pooling, boolean normalize, BundledModel bundled, String source) {
+        Architecture arch = Architectures.forConfig(config, source);
+        Set<String> names = new java.util.TreeSet<>();
+        for (String n : weights.names()) {
+            String r = arch.rename(n);
+            if (r != null) {
+                names.add(r);
+            }
+        }
+        Encoder encoder = arch.create(config, names);
+        NDManager manager = Engines.newManager();
+        try {
+            List<String> unused = WeightLoader.load(encoder.namedParameters(), encoder.namedParameterShapes(), weights, arch::rename, manager);
+            if (!unused.isEmpty()) {
+                LOG.debug("{}: {} tensors not used by the encoder, e.g. {}", source, unused.size(), unused.get(0));
+            }
+        } catch (RuntimeException e) {
+            manager.close();
+            tokenizer.close();
+            throw e;
+        }
+        long params = encoder.namedParameterShapes().values().stream().mapToLong(ai.djl.ndarray.types.Shape::size).sum();
+        JsonNode cfg = config;
+        ModelInfo info = new ModelInfo(id, arch.name(), encoder.numLayers(), encoder.hiddenSize(),
+                cfg.path("num_attention_heads").asInt(), cfg.path("intermediate_size").asInt(),
+                cfg.path("vocab_size").asInt(), encoder.maxPositions(), params, source);
+        return new EncoderModel(info, encoder, manager, tokenizer, pooling, normalize, bundled);
     }
 
     public ModelInfo info() {
-        throw new UnsupportedOperationException("being written");
+        return info;
     }
 
     /** The bundled model this was loaded from, if it was a bundled id. */
     public Optional<BundledModel> bundled() {
-        throw new UnsupportedOperationException("being written");
+        return Optional.ofNullable(bundled);
     }
 
     public TextTokenizer tokenizer() {
-        throw new UnsupportedOperationException("being written");
+        return tokenizer;
+    }
+
+    /** The network. Its parameters live in {@link #manager()}. */
+    public Encoder encoder() {
+        return encoder;
+    }
+
+    /** Owns the weights; sub-managers of it hold per-batch work. */
+    public NDManager manager() {
+        return manager;
     }
 
     public Pooling defaultPooling() {
-        throw new UnsupportedOperationException("being written");
+        return pooling;
     }
 
     public boolean defaultNormalize() {
-        throw new UnsupportedOperationException("being written");
+        return normalize;
     }
 
-    /** Writes this model as a standard Hugging Face directory: config.json, model.safetensors, tokenizer.json. */
+    /**
+     * Writes this model as a standard Hugging Face directory: {@code config.json}, {@code model.safetensors},
+     * {@code tokenizer.json}, plus the sentence-transformers pooling files ({@code modules.json},
+     * {@code 1_Pooling/config.json}) so that the directory keeps this model's pooling and normalisation.
+     */
     public void saveAsHuggingFace(Path directory) {
-        throw new UnsupportedOperationException("being written");
+        ModelDirectory.save(this, directory);
+    }
+
+    /** All parameters by HF name. */
+    public java.util.Map<String, Parameter> namedParameters() {
+        return encoder.namedParameters();
     }
 
     @Override
     public void close() {
+        tokenizer.close();
+        manager.close();
     }
 }

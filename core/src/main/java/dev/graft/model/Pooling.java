@@ -24,6 +24,16 @@ public enum Pooling {
                 + Arrays.toString(values()).toLowerCase(Locale.ROOT));
     }
 
+    /**
+     * Divides each row by its L2 norm (rows of norm 0 stay 0).
+     *
+     * @param x [B, H]
+     * @return [B, H]
+     */
+    public static ai.djl.ndarray.NDArray normalizeRows(ai.djl.ndarray.NDArray x) {
+        return x.div(x.norm(new int[] {1}, true).maximum(1e-12f));
+    }
+
     /** Lower-case name as used on the command line. */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);

@@ -1,0 +1,56 @@
+package dev.graft.model.bert;
+
+import ai.djl.ndarray.NDArray;
+import dev.graft.model.nn.HfLayerNorm;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.HfModule;
+
+/**
+ * HF {@code encoder.layer.N}: post-norm transformer layer. Sub-module paths: {@code attention.self.{query,key,value}},
+ * {@code attention.output.{dense,LayerNorm}}, {@code intermediate.dense}, {@code output.{dense,LayerNorm}}.
+ */
+public final class BertLayer extends HfModule {
+    private final BertSelfAttention self;
+    private final HfLinear attentionDense;
+    private final HfLayerNorm attentionNorm;
+    private final HfLinear intermediate;
+    private final HfLinear outputDense;
+    private final HfLayerNorm outputNorm;
+    private final String activation;
+    private final float dropout;
+
+    BertLayer(BertConfig c) {
+        Group attention = hfChild("attention", new Group());
+        self = attention.add("self", new BertSelfAttention(c));
+        Group attentionOutput = attention.add("output", new Group());
+        attentionDense = attentionOutput.add("dense", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
+        attentionNorm = attentionOutput.add("LayerNorm", new HfLayerNorm(c.hiddenSize(), (float) c.layerNormEps()));
+        intermediate = hfChild("intermediate", new Group()).add("dense", new HfLinear(c.hiddenSize(), c.intermediateSize(), true));
+        Group output = hfChild("output", new Group());
+        outputDense = output.add("dense", new HfLinear(c.intermediateSize(), c.hiddenSize(), true));
+        outputNorm = output.add("LayerNorm", new HfLayerNorm(c.hiddenSize(), (float) c.layerNormEps()));
+        activation = c.hiddenAct();
+        dropout = c.hiddenDropoutProb().floatValue();
+    }
+
+    /**
+     * @param x        [B, T, H]
+     * @param maskBias [B, 1, 1, T]
+     * @return [B, T, H]
+     */
+    public NDArray forward(NDArray x, NDArray maskBias, boolean training) {
+        NDArray context = self.forward(x, maskBias, training);
+        NDArray attended = Dropouts.apply(attentionDense.forward(context, training), dropout, training);
+        NDArray h = attentionNorm.forward(attended.addi(x));
+        NDArray inner = Activations.apply(activation, intermediate.forward(h, training));
+        NDArray out = Dropouts.apply(outputDense.forward(inner, training), dropout, training);
+        return outputNorm.forward(out.addi(h));
+    }
+
+    /** A named container with no computation of its own (HF's {@code attention}, {@code output}, ...). */
+    static final class Group extends HfModule {
+        <M extends HfModule> M add(String name, M module) {
+            return hfChild(name, module);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.graft.model.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.graft.model.Encoder;
+import dev.graft.model.EncoderOutput;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.HfModule;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The BERT encoder (BERT, MiniLM, BGE, E5) as HF's {@code BertModel}: {@code embeddings}, {@code encoder.layer.N},
+ * optional {@code pooler.dense}. Parameter names match HF checkpoints exactly.
+ */
+public final class BertModel extends HfModule implements Encoder {
+    /** HF masks padding with the most negative float so its softmax weight is exactly zero. */
+    private static final float MASK_VALUE = -Float.MAX_VALUE;
+
+    private final BertConfig config;
+    private final BertEmbeddings embeddings;
+    private final List<BertLayer> layers = new ArrayList<>();
+    private final HfLinear pooler;
+
+    /**
+     * @param config     the architecture
+     * @param withPooler whether the checkpoint has {@code pooler.dense} (sentence-transformers exports may not)
+     */
+    public BertModel(BertConfig config, boolean withPooler) {
+        this.config = config;
+        embeddings = hfChild("embeddings", new BertEmbeddings(config));
+        BertLayer.Group encoder = hfChild("encoder", new BertLayer.Group());
+        BertLayer.Group layerList = encoder.add("layer", new BertLayer.Group());
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            layers.add(layerList.add(Integer.toString(i), new BertLayer(config)));
+        }
+        pooler = withPooler
+                ? hfChild("pooler", new BertLayer.Group()).add("dense", new HfLinear(config.hiddenSize(), config.hiddenSize(), true))
+                : null;
+    }
+
+    @Override
+    public EncoderOutput encode(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds, boolean training,
+                                boolean allHiddenStates) {
+        long b = inputIds.getShape().get(0);
+        long t = inputIds.getShape().get(1);
+        if (t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings());
+        }
+        // [B, T] {0,1} -> [B, 1, 1, T] {MASK_VALUE, 0}
+        NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(MASK_VALUE)
+                .reshape(b, 1, 1, t);
+        NDArray h = embeddings.forward(inputIds, tokenTypeIds, training);
+        List<NDArray> hidden = new ArrayList<>();
+        if (allHiddenStates) {
+            hidden.add(h);
+        }
+        for (BertLayer layer : layers) {
+            h = layer.forward(h, maskBias, training);
+            if (allHiddenStates) {
+                hidden.add(h);
+            }
+        }
+        NDArray pooled = null;
+        if (pooler != null) {
+            pooled = pooler.forward(h.get(":, 0, :"), training).tanh();
+        }
+        return new EncoderOutput(h, pooled, hidden);
+    }
+
+    /** DJL entry point: inputs (ids, mask[, typeIds]) to outputs (lastHiddenState[, pooled]). */
+    @Override
+    protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        EncoderOutput out = encode(inputs.get(0), inputs.get(1), inputs.size() > 2 ? inputs.get(2) : null, training, false);
+        return out.pooled() == null ? new NDList(out.lastHiddenState()) : new NDList(out.lastHiddenState(), out.pooled());
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape ids = inputShapes[0];
+        Shape last = new Shape(ids.get(0), ids.get(1), config.hiddenSize());
+        return pooler == null ? new Shape[] {last} : new Shape[] {last, new Shape(ids.get(0), config.hiddenSize())};
+    }
+
+    @Override
+    public Map<String, Parameter> namedParameters() {
+        return super.namedParameters();
+    }
+
+    @Override
+    public BertConfig config() {
+        return config;
+    }
+
+    public BertEmbeddings embeddings() {
+        return embeddings;
+    }
+
+    public List<BertLayer> layers() {
+        return List.copyOf(layers);
+    }
+
+    public boolean hasPooler() {
+        return pooler != null;
+    }
+
+    @Override
+    public int hiddenSize() {
+        return config.hiddenSize();
+    }
+
+    @Override
+    public int numLayers() {
+        return config.numHiddenLayers();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.maxPositionEmbeddings();
+    }
+}

@@ -1,0 +1,46 @@
+package dev.graft.model.bert;
+
+import ai.djl.ndarray.NDArray;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.HfModule;
+
+/** HF {@code attention.self}: multi-head scaled dot-product attention with {@code query}, {@code key}, {@code value}. */
+public final class BertSelfAttention extends HfModule {
+    private final HfLinear query;
+    private final HfLinear key;
+    private final HfLinear value;
+    private final int heads;
+    private final int headSize;
+    private final float dropout;
+
+    BertSelfAttention(BertConfig c) {
+        query = hfChild("query", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
+        key = hfChild("key", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
+        value = hfChild("value", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
+        heads = c.numAttentionHeads();
+        headSize = c.headSize();
+        dropout = c.attentionDropoutProb().floatValue();
+    }
+
+    /**
+     * @param x        [B, T, H]
+     * @param maskBias [B, 1, 1, T] additive mask: 0 for real tokens, a huge negative number for padding
+     * @return the attention context, [B, T, H]
+     */
+    public NDArray forward(NDArray x, NDArray maskBias, boolean training) {
+        long b = x.getShape().get(0);
+        long t = x.getShape().get(1);
+        // Scaling q before the product is cheaper than scaling the [B, heads, T, T] scores, and equal in exact math.
+        NDArray q = split(query.forward(x, training), b, t).muli((float) (1.0 / Math.sqrt(headSize)));
+        NDArray k = split(key.forward(x, training), b, t);
+        NDArray v = split(value.forward(x, training), b, t);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
+        NDArray probs = Dropouts.apply(scores.softmax(-1), dropout, training);
+        return probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headSize);
+    }
+
+    /** [B, T, H] to [B, heads, T, headSize]. */
+    private NDArray split(NDArray x, long b, long t) {
+        return x.reshape(b, t, heads, headSize).transpose(0, 2, 1, 3);
+    }
+}
