@@ -127,6 +127,20 @@ public final class EncoderModel implements AutoCloseable {
         return assemble(m.id(), config, weights, TextTokenizer.load(tokenizerFile), m.pooling(), m.normalize(), m, source);
     }
 
+    /**
+     * Builds a model from any tensor source (e.g. weights made in memory), for library users with their own
+     * checkpoint formats and for tests.
+     *
+     * @param id        a name for messages and provenance
+     * @param config    a config.json tree; its {@code model_type} picks the architecture
+     * @param weights   tensors with HF names
+     * @param tokenizer the model's tokenizer (closed with the model)
+     */
+    public static EncoderModel fromWeights(String id, JsonNode config, TensorSource weights, TextTokenizer tokenizer,
+                                           Pooling pooling, boolean normalize) {
+        return assemble(id, config, weights, tokenizer, pooling, normalize, null, weights.description());
+    }
+
     /** Builds the network for {@code config}, loads its weights from {@code weights}, and wraps it. */
     static EncoderModel assemble(String id, JsonNode config, TensorSource weights, TextTokenizer tokenizer,
                                  Pooling pooling, boolean normalize, BundledModel bundled, String source) {
