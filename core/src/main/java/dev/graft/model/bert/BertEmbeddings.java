@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.graft.model.nn.HfEmbedding;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfModule;
+import dev.graft.model.nn.InputHook;
 
 /** HF {@code embeddings}: word + position + token-type lookups, then layer norm and dropout. */
 public final class BertEmbeddings extends HfModule {
@@ -28,11 +29,28 @@ public final class BertEmbeddings extends HfModule {
      * @return [B, T, H]
      */
     public NDArray forward(NDArray ids, NDArray typeIds, boolean training) {
-        long t = ids.getShape().get(1);
-        NDArray positionIds = ids.getManager().arange(0, (int) t, 1, DataType.INT64);
+        return forward(ids, typeIds, null, training);
+    }
+
+    /**
+     * @param ids      [B, T] int64
+     * @param typeIds  [B, T] int64, or null for all zeros
+     * @param prompts  [B, P, H] virtual token embeddings to prepend (prompt tuning), or null
+     * @return [B, P+T, H]
+     */
+    public NDArray forward(NDArray ids, NDArray typeIds, InputHook prompts, boolean training) {
         NDArray types = typeIds != null ? typeIds : ids.zerosLike();
         NDArray x = words.forward(ids);
-        x = x.addi(positions.forward(positionIds)).addi(tokenTypes.forward(types));
+        if (prompts != null) {
+            NDArray virtual = prompts.virtualEmbeddings(x, training);
+            x = virtual.concat(x, 1);
+            long p = virtual.getShape().get(1);
+            types = ids.getManager().zeros(new ai.djl.ndarray.types.Shape(ids.getShape().get(0), p), DataType.INT64)
+                    .concat(types, 1);
+        }
+        long t = x.getShape().get(1);
+        NDArray positionIds = ids.getManager().arange(0, (int) t, 1, DataType.INT64);
+        x = x.add(positions.forward(positionIds)).addi(tokenTypes.forward(types));
         x = norm.forward(x);
         return Dropouts.apply(x, dropout, training);
     }

@@ -47,6 +47,11 @@ public final class BertLayer extends HfModule {
         return outputNorm.forward(out.addi(h));
     }
 
+    /** The self-attention block ({@code attention.self}). */
+    public BertSelfAttention selfAttention() {
+        return self;
+    }
+
     /** A named container with no computation of its own (HF's {@code attention}, {@code output}, ...). */
     static final class Group extends HfModule {
         <M extends HfModule> M add(String name, M module) {

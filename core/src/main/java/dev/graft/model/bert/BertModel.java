@@ -11,6 +11,7 @@ import dev.graft.model.Encoder;
 import dev.graft.model.EncoderOutput;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import dev.graft.model.nn.InputHook;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ public final class BertModel extends HfModule implements Encoder {
     private final BertEmbeddings embeddings;
     private final List<BertLayer> layers = new ArrayList<>();
     private final HfLinear pooler;
+    private volatile InputHook inputHook;
 
     /**
      * @param config     the architecture
@@ -57,7 +59,16 @@ public final class BertModel extends HfModule implements Encoder {
         // [B, T] {0,1} -> [B, 1, 1, T] {MASK_VALUE, 0}
         NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(MASK_VALUE)
                 .reshape(b, 1, 1, t);
-        NDArray h = embeddings.forward(inputIds, tokenTypeIds, training);
+        InputHook prompts = inputHook;
+        int virtual = prompts == null ? 0 : prompts.virtualTokens();
+        if (t + virtual > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + t + " plus " + virtual
+                    + " virtual tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        if (virtual > 0) {
+            maskBias = inputIds.getManager().zeros(new Shape(b, 1, 1, virtual)).concat(maskBias, 3);
+        }
+        NDArray h = embeddings.forward(inputIds, tokenTypeIds, prompts, training);
         List<NDArray> hidden = new ArrayList<>();
         if (allHiddenStates) {
             hidden.add(h);
@@ -67,6 +78,12 @@ public final class BertModel extends HfModule implements Encoder {
             if (allHiddenStates) {
                 hidden.add(h);
             }
+        }
+        if (virtual > 0) {
+            // hidden states of the real tokens only, so pooling and heads see the usual [B, T, H]
+            String real = ":, " + virtual + ":, :";
+            h = h.get(real);
+            hidden.replaceAll(x -> x.get(real));
         }
         NDArray pooled = null;
         if (pooler != null) {
@@ -105,6 +122,15 @@ public final class BertModel extends HfModule implements Encoder {
 
     public List<BertLayer> layers() {
         return List.copyOf(layers);
+    }
+
+    /** Installs (or with null removes) the prompt-tuning hook; at most one. */
+    public void setInputHook(InputHook hook) {
+        this.inputHook = hook;
+    }
+
+    public InputHook inputHook() {
+        return inputHook;
     }
 
     public boolean hasPooler() {

@@ -1,8 +1,11 @@
 package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
+import dev.graft.model.nn.AttentionHook;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** HF {@code attention.self}: multi-head scaled dot-product attention with {@code query}, {@code key}, {@code value}. */
 public final class BertSelfAttention extends HfModule {
@@ -12,6 +15,7 @@ public final class BertSelfAttention extends HfModule {
     private final int heads;
     private final int headSize;
     private final float dropout;
+    private final List<AttentionHook> hooks = new CopyOnWriteArrayList<>();
 
     BertSelfAttention(BertConfig c) {
         query = hfChild("query", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
@@ -34,9 +38,31 @@ public final class BertSelfAttention extends HfModule {
         NDArray q = split(query.forward(x, training), b, t).muli((float) (1.0 / Math.sqrt(headSize)));
         NDArray k = split(key.forward(x, training), b, t);
         NDArray v = split(value.forward(x, training), b, t);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
+        for (AttentionHook hook : hooks) {
+            AttentionHook.KeysValues kv = hook.extend(k, v, maskBias, training);
+            k = kv.keys();
+            v = kv.values();
+            maskBias = kv.maskBias();
+        }
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).add(maskBias);
         NDArray probs = Dropouts.apply(scores.softmax(-1), dropout, training);
         return probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * headSize);
+    }
+
+    public void addHook(AttentionHook hook) {
+        hooks.add(hook);
+    }
+
+    public boolean removeHook(AttentionHook hook) {
+        return hooks.remove(hook);
+    }
+
+    public int heads() {
+        return heads;
+    }
+
+    public int headSize() {
+        return headSize;
     }
 
     /** [B, T, H] to [B, heads, T, headSize]. */

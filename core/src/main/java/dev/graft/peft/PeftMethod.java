@@ -1,0 +1,43 @@
+package dev.graft.peft;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.model.Encoder;
+
+/**
+ * A parameter-efficient fine-tuning method (LoRA, adapters, prefix, ...). In the "unified view" each method adds a
+ * learned change to particular hidden states or weights of a frozen encoder; {@link #attach} installs that change
+ * and returns its trainable parameters. Registered with {@link java.util.ServiceLoader}; look up through
+ * {@link PeftMethods}.
+ */
+public interface PeftMethod {
+    /** CLI name, lower case: {@code lora}, {@code adapter}, {@code parallel-adapter}, {@code prefix}, ... */
+    String name();
+
+    /** The {@code peft_type} written to adapter_config.json (PEFT's own where PEFT has the method). */
+    String peftType();
+
+    /** The paper the method implements, as a URL or citation. */
+    String reference();
+
+    /**
+     * The method's configuration with every default filled in, as the adapter_config.json keys PEFT uses
+     * (e.g. {@code r}, {@code lora_alpha}, {@code target_modules}). CLI options arrive as {@code overrides} with the
+     * same keys; unknown keys are an error here (a typo on the command line), but tolerated with a warning when
+     * reading a file written by another tool.
+     *
+     * @param encoder   the network it will be attached to (for defaults that depend on the architecture)
+     * @param overrides user-given values, may be empty
+     * @throws dev.graft.GraftException naming the key and what was expected
+     */
+    ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides);
+
+    /**
+     * Installs the method on {@code encoder} and creates its trainable parameters (in {@code manager}), initialised
+     * from {@code seed} so that the adapted encoder computes exactly what the base did (where the method allows:
+     * LoRA's B = 0, adapters' up-projection = 0, (IA)³'s ones).
+     *
+     * @param config a config returned by {@link #resolveConfig}
+     */
+    Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed);
+}
