@@ -88,7 +88,7 @@ public final class Embedder {
     /** Pads a batch, runs it and pools. Everything it allocates lives in a sub-manager closed before returning. */
     private float[][] embedBatch(List<TokenizedText> batch) {
         try (NDManager scope = model.manager().newSubManager()) {
-            BatchTensors in = BatchTensors.of(batch, scope);
+            TokenBatch in = TokenBatch.of(batch, scope);
             EncoderOutput out = model.encoder().encode(in.ids(), in.mask(), in.typeIds(), false, false);
             NDArray pooled = pool(out, in.mask(), options.pooling());
             if (options.normalize()) {
@@ -108,7 +108,7 @@ public final class Embedder {
      * @param mask [B, T] int64
      * @return [B, H]
      */
-    static NDArray pool(EncoderOutput out, NDArray mask, Pooling pooling) {
+    public static NDArray pool(EncoderOutput out, NDArray mask, Pooling pooling) {
         NDArray last = out.lastHiddenState();
         return switch (pooling) {
             case CLS -> last.get(":, 0, :");
@@ -120,25 +120,5 @@ public final class Embedder {
                 yield sum.div(count);
             }
         };
-    }
-
-    /** Padded model inputs for one batch. */
-    record BatchTensors(NDArray ids, NDArray mask, NDArray typeIds) {
-        /** Pads to the batch's longest sequence with id 0 and mask 0. */
-        static BatchTensors of(List<TokenizedText> batch, NDManager manager) {
-            int t = batch.stream().mapToInt(TokenizedText::length).max().orElse(1);
-            int b = batch.size();
-            long[] ids = new long[b * t];
-            long[] mask = new long[b * t];
-            long[] types = new long[b * t];
-            for (int i = 0; i < b; i++) {
-                TokenizedText x = batch.get(i);
-                System.arraycopy(x.ids(), 0, ids, i * t, x.length());
-                System.arraycopy(x.typeIds(), 0, types, i * t, x.length());
-                java.util.Arrays.fill(mask, i * t, i * t + x.length(), 1L);
-            }
-            Shape shape = new Shape(b, t);
-            return new BatchTensors(manager.create(ids, shape), manager.create(mask, shape), manager.create(types, shape));
-        }
     }
 }

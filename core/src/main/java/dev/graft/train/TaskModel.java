@@ -1,0 +1,202 @@
+package dev.graft.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
+import dev.graft.model.Embedder;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.EncoderOutput;
+import dev.graft.model.Pooling;
+import dev.graft.model.TokenBatch;
+import dev.graft.peft.Adaptation;
+import dev.graft.peft.PeftMethod;
+import dev.graft.text.TokenizedText;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A pretrained encoder with a PEFT method attached and a task head on its pooled output: the thing that trains,
+ * evaluates and predicts. Shapes: B batch, T tokens, H hidden, C outputs.
+ */
+public final class TaskModel implements AutoCloseable {
+    private final EncoderModel base;
+    private final PeftMethod method;
+    private final ObjectNode methodConfig;
+    private final Adaptation adaptation;
+    private final TaskHead head;
+    private final Task task;
+    private final LabelSpace labels;
+    private final Pooling pooling;
+    private final NDManager manager;
+    private final Map<String, Parameter> trainable = new LinkedHashMap<>();
+
+    /**
+     * @param base         the pretrained encoder (not closed by this model)
+     * @param method       the PEFT method
+     * @param methodConfig its resolved config (see {@link PeftMethod#resolveConfig})
+     * @param labels       the task and its labels
+     * @param pooling      how token states become the head's input
+     * @param seed         initialises the method's and the head's parameters
+     */
+    public TaskModel(EncoderModel base, PeftMethod method, ObjectNode methodConfig, LabelSpace labels, Pooling pooling,
+                     long seed) {
+        this.base = base;
+        this.method = method;
+        this.methodConfig = methodConfig;
+        this.task = labels.task();
+        this.labels = labels;
+        this.pooling = pooling;
+        this.manager = base.manager().newSubManager();
+        this.adaptation = method.attach(base.encoder(), methodConfig, manager, seed);
+        trainable.putAll(adaptation.parameters());
+        if (pooling == Pooling.POOLER) {
+            Parameter w = base.namedParameters().get("pooler.dense.weight");
+            if (w == null) {
+                throw new GraftException("pooling 'pooler' needs a model with pooler weights; " + base.info().id() + " has none");
+            }
+        }
+        if (labels.outputs() > 0) {
+            head = new TaskHead(base.info().hiddenSize(), labels.outputs(), 0.1f);
+            initHead(seed);
+            head.namedParameters(TaskHead.NAME).forEach(trainable::put);
+        } else {
+            head = null;
+        }
+    }
+
+    /** HF's BERT initialisation for the head: normal(0, 0.02) weights, zero bias. */
+    private void initHead(long seed) {
+        Random r = new Random(seed ^ 0x5DEECE66DL);
+        int out = head.outFeatures();
+        int in = head.inFeatures();
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() * 0.02);
+        }
+        head.weight().setArray(manager.create(w, new Shape(out, in)));
+        head.bias().setArray(manager.zeros(new Shape(out)));
+    }
+
+    /**
+     * Pooled sentence representations.
+     *
+     * @return [B, H]
+     */
+    public NDArray pooled(TokenBatch in, boolean training) {
+        EncoderOutput out = adaptation.encode(base.encoder(), in.ids(), in.mask(), in.typeIds(), training);
+        return Embedder.pool(out, in.mask(), pooling);
+    }
+
+    /**
+     * Head outputs (logits for classification, the value for regression).
+     *
+     * @return [B, C]
+     */
+    public NDArray forward(TokenBatch in, boolean training) {
+        if (head == null) {
+            throw new IllegalStateException("a retrieval model has no head; use pooled()");
+        }
+        return head.forward(pooled(in, training), training);
+    }
+
+    /** Parameters that train: the method's, then the head's ({@code classifier.weight}, {@code classifier.bias}). */
+    public Map<String, Parameter> trainable() {
+        return Collections.unmodifiableMap(trainable);
+    }
+
+    /** Number of trainable weights. */
+    public long trainableCount() {
+        return trainable.values().stream().mapToLong(p -> p.getArray().size()).sum();
+    }
+
+    /** Tokenises examples (text and optional pair) at the given maximum length. */
+    public List<TokenizedText> tokenize(List<Example> examples, int maxLength) {
+        List<String> texts = new ArrayList<>(examples.size());
+        List<String> pairs = new ArrayList<>(examples.size());
+        boolean anyPair = false;
+        for (Example e : examples) {
+            texts.add(e.text());
+            pairs.add(task == Task.RETRIEVAL ? null : e.pair());
+            anyPair |= e.pair() != null && task != Task.RETRIEVAL;
+        }
+        return base.tokenizer().encodeAll(texts, anyPair ? pairs : null, maxLength);
+    }
+
+    /** Per-example predictions in input order: class probabilities, label probabilities, or the value. */
+    public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
+        if (task == Task.RETRIEVAL) {
+            throw new GraftException("a retrieval model predicts embeddings: use embed");
+        }
+        List<TokenizedText> tokens = tokenize(examples, maxLength);
+        float[][] out = new float[examples.size()][];
+        for (int start = 0; start < tokens.size(); start += batchSize) {
+            int end = Math.min(tokens.size(), start + batchSize);
+            try (NDManager scope = base.manager().newSubManager()) {
+                NDArray logits = forward(TokenBatch.of(tokens.subList(start, end), scope), false);
+                NDArray probs = switch (task) {
+                    case CLASSIFICATION -> logits.softmax(1);
+                    case MULTI_LABEL -> logits.getNDArrayInternal().sigmoid();
+                    default -> logits;
+                };
+                int c = (int) probs.getShape().get(1);
+                float[] flat = probs.toType(DataType.FLOAT32, false).toFloatArray();
+                for (int i = start; i < end; i++) {
+                    out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * c, (i - start + 1) * c);
+                }
+            }
+        }
+        return out;
+    }
+
+    public EncoderModel base() {
+        return base;
+    }
+
+    public PeftMethod method() {
+        return method;
+    }
+
+    public ObjectNode methodConfig() {
+        return methodConfig;
+    }
+
+    public Adaptation adaptation() {
+        return adaptation;
+    }
+
+    public Task task() {
+        return task;
+    }
+
+    public LabelSpace labels() {
+        return labels;
+    }
+
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    /** The head, or null for retrieval. */
+    public TaskHead head() {
+        return head;
+    }
+
+    /** Owns the method's and head's parameters. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void close() {
+        adaptation.close();
+        manager.close();
+    }
+}
