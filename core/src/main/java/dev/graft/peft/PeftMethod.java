@@ -33,6 +33,12 @@ public interface PeftMethod {
     ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides);
 
     /**
+     * The adapter_config.json keys this method reads. When an adapter file written by another tool carries other
+     * keys, they are ignored with a warning rather than rejected.
+     */
+    java.util.Set<String> configKeys();
+
+    /**
      * Installs the method on {@code encoder} and creates its trainable parameters (in {@code manager}), initialised
      * from {@code seed} so that the adapted encoder computes exactly what the base did (where the method allows:
      * LoRA's B = 0, adapters' up-projection = 0, (IA)³'s ones).

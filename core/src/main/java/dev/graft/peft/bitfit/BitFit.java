@@ -36,6 +36,11 @@ public final class BitFit implements PeftMethod {
     }
 
     @Override
+    public Set<String> configKeys() {
+        return Set.of("bias_pattern");
+    }
+
+    @Override
     public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
         PeftConfigs.rejectUnknown(overrides, Set.of("bias_pattern"), name());
         ObjectNode c = JsonNodeFactory.instance.objectNode();

@@ -33,6 +33,11 @@ public final class FullFineTuning implements PeftMethod {
     }
 
     @Override
+    public Set<String> configKeys() {
+        return Set.of();
+    }
+
+    @Override
     public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
         PeftConfigs.rejectUnknown(overrides, Set.of(), name());
         return JsonNodeFactory.instance.objectNode();

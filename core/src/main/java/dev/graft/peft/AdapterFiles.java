@@ -1,0 +1,225 @@
+package dev.graft.peft;
+
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
+import dev.graft.io.AtomicFiles;
+import dev.graft.io.TensorFiles;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import dev.graft.train.LabelSpace;
+import dev.graft.train.Task;
+import dev.graft.train.TaskHead;
+import dev.graft.train.TaskModel;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Adapters on disk in the Hugging Face PEFT layout.
+ *
+ * <ul>
+ *   <li>{@code adapter_config.json}: PEFT's config ({@code peft_type}, {@code task_type}, the method's keys,
+ *       {@code base_model_name_or_path}, {@code modules_to_save}).</li>
+ *   <li>{@code adapter_model.safetensors}: the trained tensors under PEFT's keys. With a task head the layout is
+ *       PEFT's for {@code BertForSequenceClassification} ({@code task_type} SEQ_CLS): encoder tensors under
+ *       {@code base_model.model.bert.<module path>...} and the head under {@code base_model.model.classifier.weight}
+ *       / {@code .bias} (PEFT's modules_to_save, saved with the adapter name removed). Without a head (retrieval) it
+ *       is the bare {@code BertModel} layout: {@code base_model.model.<module path>...}.</li>
+ *   <li>{@code graft_task.json}: what PEFT does not record — task, label names, pooling, max length.</li>
+ *   <li>{@code graft_provenance.json}: see {@link Provenance}.</li>
+ * </ul>
+ * Reading accepts both layouts, and tolerates (with a warning) config keys the method does not use.
+ */
+public final class AdapterFiles {
+    public static final String CONFIG = "adapter_config.json";
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    public static final String TASK = "graft_task.json";
+    private static final String PREFIX = "base_model.model.";
+    /** Keys every PEFT config may carry that are not a method's own options. */
+    private static final Set<String> PEFT_COMMON = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
+            "inference_mode", "auto_mapping", "modules_to_save", "peft_version", "graft_method");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(AdapterFiles.class);
+
+    private AdapterFiles() {
+    }
+
+    /**
+     * Writes a trained model's adapter into {@code dir} (created if needed; files replaced atomically).
+     *
+     * @param maxLength the token limit it was trained with (recorded for eval/predict)
+     */
+    public static void save(TaskModel model, Path dir, int maxLength) {
+        boolean seqCls = model.head() != null;
+        ObjectNode config = model.methodConfig().deepCopy();
+        config.put("peft_type", model.method().peftType());
+        config.put("graft_method", model.method().name());
+        config.put("task_type", seqCls ? "SEQ_CLS" : "FEATURE_EXTRACTION");
+        config.put("base_model_name_or_path", model.base().bundled().map(b -> b.hfRepo()).orElse(model.base().info().id()));
+        config.putNull("revision");
+        config.put("inference_mode", true);
+        if (seqCls) {
+            config.putArray("modules_to_save").add(TaskHead.NAME);
+        } else {
+            config.putNull("modules_to_save");
+        }
+        Map<String, Parameter> tensors = new LinkedHashMap<>();
+        String encoderPrefix = PREFIX + (seqCls ? "bert." : "");
+        model.adaptation().parameters().forEach((k, p) -> tensors.put(encoderPrefix + k, p));
+        if (seqCls) {
+            model.head().namedParameters(TaskHead.NAME).forEach((k, p) -> tensors.put(PREFIX + k, p));
+        }
+        ObjectNode task = JSON.createObjectNode();
+        task.put("task", model.task().cliName());
+        ArrayNode labels = task.putArray("labels");
+        model.labels().names().forEach(labels::add);
+        task.put("pooling", model.pooling().cliName());
+        task.put("max_length", maxLength);
+        task.put("base_model", model.base().info().id());
+        try {
+            Files.createDirectories(dir);
+            TensorFiles.writeParameters(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+            AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
+        } catch (IOException e) {
+            throw new GraftException(dir + ": cannot write the adapter (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** The task description saved with an adapter. */
+    public record TaskInfo(Task task, List<String> labels, Pooling pooling, int maxLength) {
+    }
+
+    /** Reads {@code graft_task.json}; for adapters written by PEFT itself (no such file) returns null. */
+    public static TaskInfo readTask(Path dir) {
+        Path f = dir.resolve(TASK);
+        if (!Files.isRegularFile(f)) {
+            return null;
+        }
+        JsonNode n = readJson(f);
+        List<String> labels = new ArrayList<>();
+        n.path("labels").forEach(l -> labels.add(l.asText()));
+        return new TaskInfo(Task.parse(n.path("task").asText("classification")), labels,
+                Pooling.parse(n.path("pooling").asText("mean")), n.path("max_length").asInt(128));
+    }
+
+    /**
+     * Loads an adapter onto {@code base}.
+     *
+     * @param labelsIfUnknown label names to use when the adapter has a head but no graft_task.json (a PEFT file);
+     *                        null: "LABEL_0", "LABEL_1", ... as HF names them
+     */
+    public static TaskModel load(EncoderModel base, Path dir, List<String> labelsIfUnknown) {
+        if (!Files.isDirectory(dir)) {
+            throw new GraftException(dir + ": adapter directory does not exist");
+        }
+        Path configFile = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(configFile)) {
+            throw new GraftException(dir + ": no " + CONFIG + "; is this an adapter directory?");
+        }
+        Path weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            throw new GraftException(dir + ": no " + WEIGHTS + " (adapter_model.bin is not supported: it is a pickle)");
+        }
+        JsonNode config = readJson(configFile);
+        String peftType = config.path("peft_type").asText("");
+        if (peftType.isEmpty()) {
+            throw new GraftException(configFile + ": field 'peft_type' is missing");
+        }
+        PeftMethod method = config.hasNonNull("graft_method") ? PeftMethods.byName(config.get("graft_method").asText())
+                : PeftMethods.byPeftType(peftType, configFile.toString());
+        ObjectNode options = JSON.createObjectNode();
+        List<String> ignored = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (method.configKeys().contains(e.getKey())) {
+                options.set(e.getKey(), e.getValue());
+            } else if (!PEFT_COMMON.contains(e.getKey())) {
+                ignored.add(e.getKey());
+            }
+        }
+        if (!ignored.isEmpty()) {
+            LOG.warn("{}: ignoring keys {} that {} does not use", configFile, ignored, method.name());
+        }
+        ObjectNode resolved = method.resolveConfig(base.encoder(), options);
+
+        Map<String, float[]> tensors = TensorFiles.readAll(weights);
+        Map<String, float[]> encoderTensors = new LinkedHashMap<>();
+        Map<String, float[]> headTensors = new LinkedHashMap<>();
+        for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+            String k = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
+            if (k.startsWith(TaskHead.NAME + ".")) {
+                headTensors.put(k, e.getValue());
+            } else {
+                encoderTensors.put(k.startsWith("bert.") ? k.substring(5) : k, e.getValue());
+            }
+        }
+        TaskInfo info = readTask(dir);
+        LabelSpace labels;
+        Pooling pooling;
+        if (info != null) {
+            labels = new LabelSpace(info.task(), info.labels());
+            pooling = info.pooling();
+        } else {
+            // A PEFT SEQ_CLS adapter: HF's classifier sits on the pooler output.
+            float[] bias = headTensors.get(TaskHead.NAME + ".bias");
+            int classes = bias == null ? 0 : bias.length;
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < classes; i++) {
+                names.add(labelsIfUnknown != null && i < labelsIfUnknown.size() ? labelsIfUnknown.get(i) : "LABEL_" + i);
+            }
+            labels = new LabelSpace(classes > 0 ? Task.CLASSIFICATION : Task.RETRIEVAL, names);
+            pooling = classes > 0 ? Pooling.POOLER : base.defaultPooling();
+        }
+        TaskModel model = new TaskModel(base, method, resolved, labels, pooling, 0);
+        try {
+            assign(model.adaptation().parameters(), encoderTensors, weights, "adapter");
+            if (model.head() != null) {
+                assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
+            }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    private static void assign(Map<String, Parameter> params, Map<String, float[]> values, Path file, String what) {
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            float[] v = values.get(e.getKey());
+            if (v == null) {
+                throw new GraftException(file + ": " + what + " tensor '" + e.getKey() + "' is missing");
+            }
+            long expected = e.getValue().getArray().size();
+            if (v.length != expected) {
+                throw new GraftException(file + ": tensor '" + e.getKey() + "' has " + v.length + " values, expected "
+                        + expected + " " + e.getValue().getArray().getShape());
+            }
+            e.getValue().getArray().set(java.nio.FloatBuffer.wrap(v));
+        }
+    }
+
+    private static JsonNode readJson(Path f) {
+        try {
+            JsonNode n = JSON.readTree(f.toFile());
+            if (n == null || !n.isObject()) {
+                throw new GraftException(f + ": expected a JSON object");
+            }
+            return n;
+        } catch (IOException e) {
+            throw new GraftException(f + ": not valid JSON (" + e.getMessage() + ")", e);
+        }
+    }
+}
