@@ -29,6 +29,8 @@ public record TokenBatch(NDArray ids, NDArray mask, NDArray typeIds) {
             Arrays.fill(mask, i * t, i * t + x.length(), 1L);
         }
         Shape shape = new Shape(b, t);
-        return new TokenBatch(manager.create(ids, shape), manager.create(mask, shape), manager.create(types, shape));
+        // native-owned copies: autograd keeps the ids for the embedding backward
+        return new TokenBatch(Arrays2.owned(manager, ids, shape), Arrays2.owned(manager, mask, shape),
+                Arrays2.owned(manager, types, shape));
     }
 }

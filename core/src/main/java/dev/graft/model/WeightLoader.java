@@ -58,10 +58,9 @@ public final class WeightLoader {
             float[] values = source.readFloats(e.getValue());
             if (p.isInitialized()) {
                 // DJL allows setArray once per parameter: later loads copy into the existing array
-                p.getArray().set(java.nio.FloatBuffer.wrap(values));
+                dev.graft.model.Arrays2.assign(p.getArray(), values);
             } else {
-                NDArray array = manager.create(values, new Shape(shape));
-                p.setArray(array);
+                p.setArray(Arrays2.owned(manager, values, new Shape(shape)));
             }
         }
         unused.sort(null);

@@ -207,7 +207,7 @@ public final class AdapterFiles {
                 throw new GraftException(file + ": tensor '" + e.getKey() + "' has " + v.length + " values, expected "
                         + expected + " " + e.getValue().getArray().getShape());
             }
-            e.getValue().getArray().set(java.nio.FloatBuffer.wrap(v));
+            dev.graft.model.Arrays2.assign(e.getValue().getArray(), v);
         }
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.graft.model.Arrays2;
 
 /** Training losses; each returns a scalar mean over the batch. */
 final class Losses {
@@ -27,8 +28,8 @@ final class Losses {
             oneHot[i * c + targets[i]] = 1f;
             w[i] = wi;
         }
-        NDArray picked = logits.logSoftmax(1).mul(m.create(oneHot, new Shape(targets.length, c))).sum(new int[] {1});
-        NDArray weights = m.create(w);
+        NDArray picked = logits.logSoftmax(1).mul(Arrays2.owned(m, oneHot, new Shape(targets.length, c))).sum(new int[] {1});
+        NDArray weights = Arrays2.owned(m, w);
         float total = 0;
         for (float x : w) {
             total += x;
@@ -43,7 +44,7 @@ final class Losses {
      * @param targets [B, L] in {0, 1}
      */
     static NDArray binaryCrossEntropy(NDArray logits, float[] targets) {
-        NDArray y = logits.getManager().create(targets, logits.getShape());
+        NDArray y = Arrays2.owned(logits.getManager(), targets, logits.getShape());
         NDArray loss = logits.maximum(0f).sub(logits.mul(y)).add(logits.abs().neg().exp().add(1f).log());
         return loss.mean();
     }
@@ -54,7 +55,7 @@ final class Losses {
      * @param predicted [B, 1]
      */
     static NDArray meanSquaredError(NDArray predicted, float[] targets) {
-        NDArray y = predicted.getManager().create(targets, new Shape(targets.length, 1));
+        NDArray y = Arrays2.owned(predicted.getManager(), targets, new Shape(targets.length, 1));
         return predicted.sub(y).square().mean();
     }
 

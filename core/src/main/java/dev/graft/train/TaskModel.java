@@ -81,7 +81,7 @@ public final class TaskModel implements AutoCloseable {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (r.nextGaussian() * 0.02);
         }
-        head.weight().setArray(manager.create(w, new Shape(out, in)));
+        head.weight().setArray(dev.graft.model.Arrays2.owned(manager, w, new Shape(out, in)));
         head.bias().setArray(manager.zeros(new Shape(out)));
     }
 

@@ -300,7 +300,7 @@ public final class Trainer {
             if (v == null) {
                 throw new GraftException("checkpoint lacks parameter '" + k + "'");
             }
-            p.getArray().set(java.nio.FloatBuffer.wrap(v));
+            dev.graft.model.Arrays2.assign(p.getArray(), v);
         });
     }
 

@@ -1,0 +1,48 @@
+package dev.graft.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/** NDArray creation helpers. */
+public final class Arrays2 {
+    private Arrays2() {
+    }
+
+    /**
+     * An array whose memory PyTorch owns. DJL's {@code create(float[])} wraps a Java direct buffer without copying;
+     * for long-lived arrays (parameters) and ones autograd may keep, native-owned memory is safer: its lifetime no
+     * longer depends on the Java wrapper object.
+     */
+    public static NDArray owned(NDManager manager, float[] values, Shape shape) {
+        try (NDArray view = manager.create(values, shape)) {
+            return view.duplicate();
+        }
+    }
+
+    /** As {@link #owned(NDManager, float[], Shape)}, for int64 data. */
+    public static NDArray owned(NDManager manager, long[] values, Shape shape) {
+        try (NDArray view = manager.create(values, shape)) {
+            return view.duplicate();
+        }
+    }
+
+    /** As {@link #owned(NDManager, float[], Shape)}, for a vector. */
+    public static NDArray owned(NDManager manager, float[] values) {
+        return owned(manager, values, new Shape(values.length));
+    }
+
+    /**
+     * Copies {@code values} into {@code target} in place (autograd-safe: {@code target} keeps its identity and
+     * PyTorch-owned memory, unlike DJL's {@code set(Buffer)}, which re-points the tensor at a Java buffer).
+     */
+    public static void assign(NDArray target, float[] values) {
+        if (values.length != target.size()) {
+            throw new IllegalArgumentException("expected " + target.size() + " values for " + target.getShape()
+                    + ", got " + values.length);
+        }
+        try (NDArray src = owned(target.getManager(), values, target.getShape())) {
+            target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
+        }
+    }
+}
