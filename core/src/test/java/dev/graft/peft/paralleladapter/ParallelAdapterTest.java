@@ -1,0 +1,269 @@
+package dev.graft.peft.paralleladapter;
+
+import static dev.graft.peft.adapter.AdapterTesting.TEXTS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.LinearHook;
+import dev.graft.peft.Adaptation;
+import dev.graft.peft.PeftMethods;
+import dev.graft.peft.adapter.AdapterSites;
+import dev.graft.peft.adapter.AdapterTesting;
+import dev.graft.peft.adapter.NonLinearity;
+import dev.graft.testing.TinyBert;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class ParallelAdapterTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final ParallelAdapter method = new ParallelAdapter();
+
+    @TempDir
+    Path dir;
+
+    private static ObjectNode json(String s) {
+        try {
+            return (ObjectNode) JSON.readTree(s);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(s, e);
+        }
+    }
+
+    @Test
+    void registeredUnderNameAndPeftType() {
+        assertInstanceOf(ParallelAdapter.class, PeftMethods.byName("parallel-adapter"));
+        assertInstanceOf(ParallelAdapter.class, PeftMethods.byPeftType("PARALLEL_ADAPTER", "test"));
+        assertEquals("https://arxiv.org/abs/2110.04366", method.reference());
+    }
+
+    @Test
+    void defaultsAndIdempotentResolution() {
+        try (EncoderModel m = TinyBert.create(dir, 1)) {
+            ObjectNode c = method.resolveConfig(m.encoder(), JSON.createObjectNode());
+            assertEquals(json("{\"bottleneck_size\":64,\"reduction_factor\":0.5,\"scaling\":4.0,\"non_linearity\":\"relu\"}"), c);
+            assertEquals(c, method.resolveConfig(m.encoder(), c));
+            ObjectNode rf = method.resolveConfig(m.encoder(), json("{\"reduction_factor\":4,\"scaling\":2}"));
+            assertEquals(8, rf.get("bottleneck_size").asInt());
+            assertEquals(2.0, rf.get("scaling").asDouble());
+            assertEquals(rf, method.resolveConfig(m.encoder(), rf));
+        }
+    }
+
+    @Test
+    void savedNamesAndShapes() {
+        try (EncoderModel m = TinyBert.create(dir, 1)) {
+            try (Adaptation a = method.attach(m.encoder(), method.resolveConfig(m.encoder(), JSON.createObjectNode()),
+                    m.manager(), 1)) {
+                Map<String, Parameter> p = a.parameters();
+                assertEquals(List.of(
+                        "encoder.layer.0.output.parallel_adapter.down.weight", "encoder.layer.0.output.parallel_adapter.down.bias",
+                        "encoder.layer.0.output.parallel_adapter.up.weight", "encoder.layer.0.output.parallel_adapter.up.bias",
+                        "encoder.layer.1.output.parallel_adapter.down.weight", "encoder.layer.1.output.parallel_adapter.down.bias",
+                        "encoder.layer.1.output.parallel_adapter.up.weight", "encoder.layer.1.output.parallel_adapter.up.bias"),
+                        new ArrayList<>(p.keySet()));
+                assertEquals(new Shape(64, 32), p.get("encoder.layer.0.output.parallel_adapter.down.weight").getArray().getShape());
+                assertEquals(new Shape(64), p.get("encoder.layer.0.output.parallel_adapter.down.bias").getArray().getShape());
+                assertEquals(new Shape(32, 64), p.get("encoder.layer.1.output.parallel_adapter.up.weight").getArray().getShape());
+                assertEquals(new Shape(32), p.get("encoder.layer.1.output.parallel_adapter.up.bias").getArray().getShape());
+                float[] down = p.get("encoder.layer.0.output.parallel_adapter.down.weight").getArray().toFloatArray();
+                double bound = 1 / Math.sqrt(32);
+                for (float v : down) {
+                    assertTrue(Math.abs(v) <= bound, "Kaiming-uniform bound");
+                }
+                assertTrue(Arrays.stream(boxed(down)).distinct().count() > 100, "random, not constant");
+            }
+        }
+    }
+
+    @Test
+    void adaptedModelEqualsBaseAtInit() {
+        try (EncoderModel m = TinyBert.create(dir, 2)) {
+            float[] base = AdapterTesting.lastHidden(m, TEXTS);
+            try (Adaptation a = method.attach(m.encoder(), method.resolveConfig(m.encoder(), JSON.createObjectNode()),
+                    m.manager(), 5)) {
+                assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS), "zero up-projection: exactly the base");
+            }
+        }
+    }
+
+    /** Records copies of a dense layer's input and output (as they are when this hook runs) per call. */
+    static final class Spy implements LinearHook {
+        final List<float[]> inputs = new ArrayList<>();
+        final List<float[]> outputs = new ArrayList<>();
+
+        @Override
+        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
+            inputs.add(x.toFloatArray());
+            outputs.add(y.toFloatArray());
+            return y;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(NonLinearity.class)
+    void addsScaledBranchOfTheFfnInputToTheFfnOutput(NonLinearity act) {
+        try (EncoderModel m = TinyBert.create(dir, 4)) {
+            List<AdapterSites.Layer> layers = AdapterSites.of(m.encoder(), "test");
+            List<Spy> ffnIn = new ArrayList<>();
+            List<Spy> before = new ArrayList<>();
+            for (AdapterSites.Layer l : layers) {
+                Spy in = new Spy();
+                l.ffnInput().addHook(in);
+                ffnIn.add(in);
+                Spy out = new Spy();
+                l.ffnOutput().addHook(out);
+                before.add(out);
+            }
+            ObjectNode c = method.resolveConfig(m.encoder(), json("{\"bottleneck_size\":5,\"scaling\":2.5,"
+                    + "\"non_linearity\":\"" + act.configName() + "\"}"));
+            try (Adaptation a = method.attach(m.encoder(), c, m.manager(), 9)) {
+                Random r = new Random(1);
+                a.parameters().values().forEach(p -> AdapterTesting.randomize(p, r, 0.5));
+                List<Spy> after = new ArrayList<>();
+                for (AdapterSites.Layer l : layers) {
+                    Spy out = new Spy();
+                    l.ffnOutput().addHook(out);
+                    after.add(out);
+                }
+                AdapterTesting.lastHidden(m, List.of("the cat sat on the mat", "good"));
+                for (int i = 0; i < layers.size(); i++) {
+                    String prefix = layers.get(i).prefix() + ".output.parallel_adapter.";
+                    float[] x = ffnIn.get(i).inputs.get(0);
+                    float[] y = before.get(i).outputs.get(0);
+                    float[] adapted = after.get(i).outputs.get(0);
+                    double maxDelta = 0;
+                    for (int row = 0; row < x.length / 32; row++) {
+                        float[] delta = reference(a.parameters(), prefix, act, Arrays.copyOfRange(x, row * 32, row * 32 + 32));
+                        for (int k = 0; k < 32; k++) {
+                            assertEquals(y[row * 32 + k] + 2.5f * delta[k], adapted[row * 32 + k], 1e-4,
+                                    "layer " + i + " row " + row);
+                            maxDelta = Math.max(maxDelta, Math.abs(delta[k]));
+                        }
+                    }
+                    assertTrue(maxDelta > 1e-2, "the branch changes the output");
+                }
+            } finally {
+                for (int i = 0; i < layers.size(); i++) {
+                    layers.get(i).ffnInput().removeHook(ffnIn.get(i));
+                    layers.get(i).ffnOutput().removeHook(before.get(i));
+                }
+            }
+        }
+    }
+
+    private static float[] reference(Map<String, Parameter> p, String prefix, NonLinearity act, float[] x) {
+        float[] z = AdapterTesting.dense(x, p.get(prefix + "down.weight").getArray().toFloatArray(),
+                p.get(prefix + "down.bias").getArray().toFloatArray());
+        for (int i = 0; i < z.length; i++) {
+            z[i] = AdapterTesting.act(act, z[i]);
+        }
+        return AdapterTesting.dense(z, p.get(prefix + "up.weight").getArray().toFloatArray(),
+                p.get(prefix + "up.bias").getArray().toFloatArray());
+    }
+
+    @Test
+    void onlyAdapterParametersTrainAndTheyLearnTheTask() {
+        try (EncoderModel m = AdapterTesting.tinyBert(dir, 6)) {
+            Map<String, float[]> base = AdapterTesting.snapshot(m.namedParameters());
+            ObjectNode c = method.resolveConfig(m.encoder(), json("{\"bottleneck_size\":8}"));
+            try (Adaptation a = method.attach(m.encoder(), c, m.manager(), 1)) {
+                Map<String, float[]> init = AdapterTesting.snapshot(a.parameters());
+                AdapterTesting.Result r = AdapterTesting.train(m, a, 60, 0.02f);
+                assertFalse(r.baseHadGradient(), "base parameters must not require gradients");
+                Map<String, float[]> after = AdapterTesting.snapshot(m.namedParameters());
+                base.forEach((n, v) -> assertArrayEquals(v, after.get(n), n + " must not change"));
+                AdapterTesting.snapshot(a.parameters()).forEach((n, v) ->
+                        assertFalse(Arrays.equals(init.get(n), v), n + " was trained"));
+                double first = r.losses().get(0);
+                double last = r.losses().get(r.losses().size() - 1);
+                assertTrue(last < first * 0.3, "loss falls: " + r.losses());
+                assertEquals(1.0, r.accuracy(), "separable task learned; losses " + r.losses());
+            }
+        }
+    }
+
+    @Test
+    void closeRemovesTheHooksFromBothProjections() {
+        try (EncoderModel m = TinyBert.create(dir, 8)) {
+            float[] base = AdapterTesting.lastHidden(m, TEXTS);
+            Adaptation a = method.attach(m.encoder(), method.resolveConfig(m.encoder(), JSON.createObjectNode()),
+                    m.manager(), 2);
+            Random r = new Random(3);
+            a.parameters().values().forEach(p -> AdapterTesting.randomize(p, r, 0.3));
+            assertFalse(Arrays.equals(base, AdapterTesting.lastHidden(m, TEXTS)));
+            a.close();
+            a.close();
+            assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS));
+            for (AdapterSites.Layer l : AdapterSites.of(m.encoder(), "test")) {
+                assertTrue(l.ffnInput().hooks().isEmpty());
+                assertTrue(l.ffnOutput().hooks().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void outputWithoutCapturedInputIsAnError() {
+        try (EncoderModel m = TinyBert.create(dir, 1)) {
+            try (Adaptation a = method.attach(m.encoder(), method.resolveConfig(m.encoder(), JSON.createObjectNode()),
+                    m.manager(), 2)) {
+                HfLinear out = AdapterSites.of(m.encoder(), "test").get(0).ffnOutput();
+                try (var scope = m.manager().newSubManager()) {
+                    NDArray inner = scope.ones(new Shape(1, 3, 64));
+                    IllegalStateException e = assertThrows(IllegalStateException.class, () -> out.forward(inner, false));
+                    assertTrue(e.getMessage().contains("encoder.layer.0"), e.getMessage());
+                }
+            }
+        }
+    }
+
+    @Test
+    void badOptionsNameTheKey() {
+        try (EncoderModel m = TinyBert.create(dir, 1)) {
+            String[][] cases = {
+                {"{\"r\":8}", "[r]"},
+                {"{\"scaling\":0}", "'scaling'"},
+                {"{\"scaling\":-4}", "'scaling'"},
+                {"{\"scaling\":\"learned\"}", "'scaling'"},
+                {"{\"bottleneck_size\":0}", "'bottleneck_size'"},
+                {"{\"bottleneck_size\":1.5}", "'bottleneck_size'"},
+                {"{\"bottleneck_size\":\"64\"}", "'bottleneck_size'"},
+                {"{\"reduction_factor\":0}", "'reduction_factor'"},
+                {"{\"reduction_factor\":2,\"bottleneck_size\":64}", "disagree"},
+                {"{\"non_linearity\":\"tanh\"}", "'non_linearity'"},
+            };
+            for (String[] c : cases) {
+                GraftException e = assertThrows(GraftException.class,
+                        () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
+                assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+            }
+        }
+    }
+
+    private static Float[] boxed(float[] v) {
+        Float[] out = new Float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+}
