@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.TensorSource;
+import dev.graft.io.TensorFiles;
+import dev.graft.io.safetensors.DType;
+import dev.graft.io.safetensors.SafetensorsStore;
+import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.text.TextTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -147,10 +151,41 @@ final class ModelDirectory {
     }
 
     static ClosableTensorSource openWeights(Path dir) {
-        throw new UnsupportedOperationException("safetensors reader being merged");
+        SafetensorsStore store = SafetensorsStore.open(dir);
+        return new ClosableTensorSource() {
+            @Override
+            public java.util.Set<String> names() {
+                return store.names();
+            }
+
+            @Override
+            public long[] shape(String name) {
+                return store.shape(name);
+            }
+
+            @Override
+            public float[] readFloats(String name) {
+                return store.readFloats(name);
+            }
+
+            @Override
+            public String description() {
+                return store.description();
+            }
+
+            @Override
+            public void close() {
+                store.close();
+            }
+        };
     }
 
-    static void writeWeights(Path file, Map<String, Parameter> params, EncoderModel model) throws IOException {
-        throw new UnsupportedOperationException("safetensors writer being merged");
+    /** Weights as F32 with HF names, one tensor at a time straight from the parameter arrays. */
+    static void writeWeights(Path file, Map<String, Parameter> params, EncoderModel model) {
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt")
+                .metadata("graft_model", model.info().id());
+        params.forEach((name, p) -> w.add(name, DType.F32, p.getArray().getShape().getShape(), p.getArray().size() * 4L,
+                ch -> TensorFiles.writeF32(ch, p.getArray())));
+        w.write(file);
     }
 }
