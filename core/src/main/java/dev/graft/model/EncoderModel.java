@@ -39,6 +39,8 @@ public final class EncoderModel implements AutoCloseable {
     private final Pooling pooling;
     private final boolean normalize;
     private final BundledModel bundled;
+    private volatile List<Path> weightFiles = List.of();
+    private volatile String weightsSha256;
 
     EncoderModel(ModelInfo info, Encoder encoder, NDManager manager, TextTokenizer tokenizer, Pooling pooling,
                  boolean normalize, BundledModel bundled) {
@@ -99,6 +101,7 @@ public final class EncoderModel implements AutoCloseable {
         EncoderModel model = importOnnx(m, files, cached);
         try {
             model.saveAsHuggingFace(cached);
+            model.weightFiles = List.of(cached.resolve("model.safetensors"));
         } catch (RuntimeException e) {
             // the model is loaded; only the speed-up for next time is lost
             LOG.warn("cannot cache {} at {}: {}", m.id(), cached, e.getMessage());
@@ -210,6 +213,37 @@ public final class EncoderModel implements AutoCloseable {
      */
     public void saveAsHuggingFace(Path directory) {
         ModelDirectory.save(this, directory);
+    }
+
+    /**
+     * SHA-256 over the weight files this model was loaded from (hex; several shards are hashed in name order, and
+     * the digests concatenated and hashed again). For provenance records.
+     */
+    public String weightsSha256() {
+        String s = weightsSha256;
+        if (s == null) {
+            if (weightFiles.isEmpty()) {
+                return "unknown";
+            }
+            if (weightFiles.size() == 1) {
+                s = dev.graft.peft.Provenance.sha256(weightFiles.get(0));
+            } else {
+                StringBuilder all = new StringBuilder();
+                weightFiles.forEach(f -> all.append(dev.graft.peft.Provenance.sha256(f)));
+                try {
+                    s = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(all.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                } catch (java.security.NoSuchAlgorithmException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            weightsSha256 = s;
+        }
+        return s;
+    }
+
+    void weightFiles(List<Path> files) {
+        this.weightFiles = List.copyOf(files);
     }
 
     /** All parameters by HF name. */

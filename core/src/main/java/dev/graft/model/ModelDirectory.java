@@ -57,9 +57,11 @@ final class ModelDirectory {
         TextTokenizer tokenizer = TextTokenizer.load(dir.resolve("tokenizer.json"));
         PoolingChoice pooling = bundled != null ? new PoolingChoice(bundled.pooling(), bundled.normalize()) : readPooling(dir);
         String id = bundled != null ? bundled.id() : dir.toString();
-        try (ClosableTensorSource weights = openWeights(dir)) {
-            return EncoderModel.assemble(id, config, weights, tokenizer, pooling.pooling(), pooling.normalize(), bundled,
-                    weights.description());
+        try (SafetensorsStore store = SafetensorsStore.open(dir); ClosableTensorSource weights = wrap(store)) {
+            EncoderModel m = EncoderModel.assemble(id, config, weights, tokenizer, pooling.pooling(), pooling.normalize(),
+                    bundled, weights.description());
+            m.weightFiles(store.files());
+            return m;
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;
@@ -150,8 +152,7 @@ final class ModelDirectory {
         void close();
     }
 
-    static ClosableTensorSource openWeights(Path dir) {
-        SafetensorsStore store = SafetensorsStore.open(dir);
+    static ClosableTensorSource wrap(SafetensorsStore store) {
         return new ClosableTensorSource() {
             @Override
             public java.util.Set<String> names() {

@@ -51,6 +51,21 @@ public record TrainingConfig(int epochs, int batchSize, int accumulation, double
                 false, null, 0.05);
     }
 
+    /**
+     * A learning rate that works for a method on the small bundled encoders without tuning: full fine-tuning wants
+     * BERT's usual 5e-5; few-parameter methods want much larger steps; soft prompts the largest (Lester et al.).
+     */
+    public static double defaultLearningRate(String method) {
+        return switch (method) {
+            case "full" -> 5e-5;
+            case "lora", "adapter", "parallel-adapter" -> 1e-3;
+            case "bitfit", "ia3", "lst" -> 3e-3;
+            case "prefix" -> 1e-2;
+            case "prompt" -> 3e-2;
+            default -> 1e-3;
+        };
+    }
+
     public TrainingConfig withEpochs(int v) {
         return new TrainingConfig(v, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule, maxGradNorm,
                 maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);

@@ -55,6 +55,16 @@ public final class FullFineTuning implements PeftMethod {
             }
 
             @Override
+            public boolean canMerge() {
+                return true;
+            }
+
+            @Override
+            public void merge() {
+                // the trained weights are the encoder's own: nothing to fold
+            }
+
+            @Override
             public void close() {
             }
         };

@@ -94,6 +94,11 @@ class OnnxParityTest {
         try (EncoderModel model = EncoderModel.load(id);
              OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
             opts.setIntraOpNumThreads(2);
+            // the registry's facts (shown by `graft models`) are those of the loaded weights
+            assertEquals(bundled.layers(), model.info().layers(), "layers");
+            assertEquals(bundled.hiddenSize(), model.info().hiddenSize(), "hidden size");
+            assertEquals(bundled.heads(), model.info().heads(), "heads");
+            assertEquals(bundled.parameters(), model.info().parameters(), "parameters");
             try (OrtSession session = env.createSession(onnx, opts)) {
                 List<TokenizedText> tokens = model.tokenizer().encodeAll(texts, 512);
                 assertEquals(512, tokens.get(texts.size() - 1).length(), "long input is truncated to 512 tokens");

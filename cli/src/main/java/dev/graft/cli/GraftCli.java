@@ -1,0 +1,77 @@
+package dev.graft.cli;
+
+import dev.graft.GraftException;
+import dev.graft.runtime.Engines;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/**
+ * {@code graft}: transfer learning for the JVM from the command line. Exit codes: 0 ok, 1 failure, 2 usage error.
+ */
+@Command(name = "graft", mixinStandardHelpOptions = true, versionProvider = GraftCli.Version.class,
+        description = "Transfer learning for the JVM: embed with, convert, and fine-tune pretrained encoders.",
+        subcommands = {ModelsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class,
+            EvalCommand.class, PredictCommand.class, ExportCommand.class, QuickstartCommand.class,
+            CommandLine.HelpCommand.class},
+        footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",
+            "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter"})
+public final class GraftCli implements Runnable {
+    @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces with errors.")
+    static boolean verbose;
+
+    @Option(names = "--threads", scope = ScopeType.INHERIT, paramLabel = "N",
+            description = "Compute threads (default: all cores).")
+    void threads(int n) {
+        Engines.configure(n);
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs a command line; returns the exit code. */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        System.setProperty("java.awt.headless", "true");
+        CommandLine cl = new CommandLine(new GraftCli());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            if (ex instanceof GraftException) {
+                err.println("graft: " + ex.getMessage());
+            } else {
+                err.println("graft: unexpected error: " + ex + (verbose ? "" : " (rerun with --verbose for details)"));
+            }
+            if (verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("graft: " + ex.getMessage());
+            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.flush();
+            return 2;
+        });
+        return cl.execute(args);
+    }
+
+    /** Version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"graft " + dev.graft.peft.Provenance.graftVersion()};
+        }
+    }
+}
