@@ -40,15 +40,29 @@ public final class TinyBert {
 
     /** Builds a tiny model with random weights from {@code seed}; its tokenizer.json is written into {@code dir}. */
     public static EncoderModel create(Path dir, long seed) {
+        return create(dir, seed, 0.02);
+    }
+
+    /**
+     * As {@link #create(Path, long)} with weights of standard deviation {@code std}. BERT's 0.02 makes a tiny
+     * random network's sub-layer outputs ~0.01, which starves methods that act there (LoRA, adapters) of signal;
+     * learning tests use a wider initialisation, as a pretrained network's activations are.
+     */
+    public static EncoderModel create(Path dir, long seed, double std) {
         BertConfig config = config();
         JsonNode cfg = JSON.valueToTree(config);
         Path tok = writeTokenizer(dir);
-        TensorSource weights = randomWeights(new BertModel(config, true).namedParameterShapes(), seed);
+        TensorSource weights = randomWeights(new BertModel(config, true).namedParameterShapes(), seed, std);
         return EncoderModel.fromWeights("tiny-bert", cfg, weights, TextTokenizer.load(tok), Pooling.MEAN, false);
     }
 
     /** Seeded random tensors for the given shapes. */
     public static TensorSource randomWeights(Map<String, ai.djl.ndarray.types.Shape> shapes, long seed) {
+        return randomWeights(shapes, seed, 0.02);
+    }
+
+    /** Seeded random tensors with standard deviation {@code std}. */
+    public static TensorSource randomWeights(Map<String, ai.djl.ndarray.types.Shape> shapes, long seed, double std) {
         Map<String, float[]> values = new LinkedHashMap<>();
         Random r = new Random(seed);
         shapes.forEach((name, shape) -> {
@@ -58,7 +72,7 @@ public final class TinyBert {
                 if (norm) {
                     v[i] = name.endsWith("weight") ? 1f : 0f;
                 } else {
-                    v[i] = (float) (r.nextGaussian() * 0.02);
+                    v[i] = (float) (r.nextGaussian() * std);
                 }
             }
             values.put(name, v);
