@@ -21,7 +21,8 @@ final class ConsoleProgress implements Progress {
         finish();
         if (total >= minimum) {
             bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                    .setUpdateIntervalMillis(500).setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
+                    .setUpdateIntervalMillis(500).setMaxRenderedLength(110)
+                    .setConsumer(new ConsoleProgressBarConsumer(System.err)).showSpeed().build();
         }
     }
 

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The demo: LoRA on the default bundled model with a small support-ticket dataset that ships in the jar
- * (350 hand-written messages, 5 classes); trains on 80%, evaluates on the held-out 20%.
+ * (300 hand-written messages, 5 classes); trains on 80%, evaluates on the held-out 20%.
  */
 @Command(name = "quickstart", description = "Fine-tune LoRA on a small built-in dataset and show the result (a minute or two on a laptop CPU).",
         footer = {"", "Examples:", "  graft quickstart", "  graft quickstart --output my-first-adapter --json"})
