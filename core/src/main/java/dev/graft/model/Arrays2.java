@@ -45,4 +45,16 @@ public final class Arrays2 {
             target.set(new ai.djl.ndarray.index.NDIndex("..."), src);
         }
     }
+
+    /**
+     * Closes {@code old} unless it is {@code next} (an op may return its input). DJL keeps every intermediate alive
+     * until its manager closes; closing a handle as soon as it is consumed lets PyTorch reuse the memory at once.
+     * Safe under autograd: the graph holds its own references to what backward needs.
+     */
+    public static NDArray replace(NDArray old, NDArray next) {
+        if (old != next && old != null) {
+            old.close();
+        }
+        return next;
+    }
 }

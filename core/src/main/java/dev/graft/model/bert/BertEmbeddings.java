@@ -2,6 +2,7 @@ package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import dev.graft.model.Arrays2;
 import dev.graft.model.nn.HfEmbedding;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfModule;
@@ -43,16 +44,27 @@ public final class BertEmbeddings extends HfModule {
         NDArray x = words.forward(ids);
         if (prompts != null) {
             NDArray virtual = prompts.virtualEmbeddings(x, training);
-            x = virtual.concat(x, 1);
+            NDArray words = x;
+            x = virtual.concat(words, 1);
+            words.close();
             long p = virtual.getShape().get(1);
             types = ids.getManager().zeros(new ai.djl.ndarray.types.Shape(ids.getShape().get(0), p), DataType.INT64)
                     .concat(types, 1);
         }
         long t = x.getShape().get(1);
         NDArray positionIds = ids.getManager().arange(0, (int) t, 1, DataType.INT64);
-        x = x.add(positions.forward(positionIds)).addi(tokenTypes.forward(types));
-        x = norm.forward(x);
-        return Dropouts.apply(x, dropout, training);
+        NDArray pos = positions.forward(positionIds);
+        NDArray typ = tokenTypes.forward(types);
+        NDArray sum = x.add(pos).addi(typ);
+        for (NDArray done : new NDArray[] {x, pos, typ, positionIds}) {
+            done.close();
+        }
+        if (types != typeIds) {
+            types.close();
+        }
+        NDArray normed = norm.forward(sum);
+        sum.close();
+        return Arrays2.replace(normed, Dropouts.apply(normed, dropout, training));
     }
 
     /** The word embedding table, [vocab, H]. */

@@ -1,6 +1,7 @@
 package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
+import dev.graft.model.Arrays2;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
@@ -40,11 +41,21 @@ public final class BertLayer extends HfModule {
      */
     public NDArray forward(NDArray x, NDArray maskBias, boolean training) {
         NDArray context = self.forward(x, maskBias, training);
-        NDArray attended = Dropouts.apply(attentionDense.forward(context, training), dropout, training);
+        NDArray attended = attentionDense.forward(context, training);
+        context.close();
+        attended = Arrays2.replace(attended, Dropouts.apply(attended, dropout, training));
         NDArray h = attentionNorm.forward(attended.addi(x));
-        NDArray inner = Activations.apply(activation, intermediate.forward(h, training));
-        NDArray out = Dropouts.apply(outputDense.forward(inner, training), dropout, training);
-        return outputNorm.forward(out.addi(h));
+        attended.close();
+        NDArray pre = intermediate.forward(h, training);
+        NDArray inner = Activations.apply(activation, pre);
+        pre.close();
+        NDArray out = outputDense.forward(inner, training);
+        inner.close();
+        out = Arrays2.replace(out, Dropouts.apply(out, dropout, training));
+        NDArray result = outputNorm.forward(out.addi(h));
+        out.close();
+        h.close();
+        return result;
     }
 
     /** The self-attention block ({@code attention.self}). */

@@ -74,11 +74,15 @@ public final class BertModel extends HfModule implements Encoder {
             hidden.add(h);
         }
         for (BertLayer layer : layers) {
-            h = layer.forward(h, maskBias, training);
+            NDArray next = layer.forward(h, maskBias, training);
             if (allHiddenStates) {
-                hidden.add(h);
+                hidden.add(next);
+            } else {
+                h.close(); // the layer's input is consumed: free it now, not when the batch ends
             }
+            h = next;
         }
+        maskBias.close();
         if (virtual > 0) {
             // hidden states of the real tokens only, so pooling and heads see the usual [B, T, H]
             String real = ":, " + virtual + ":, :";

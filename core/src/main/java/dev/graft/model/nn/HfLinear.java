@@ -34,11 +34,19 @@ public class HfLinear extends HfModule {
     public NDArray forward(NDArray x, boolean training) {
         NDArray input = x;
         for (LinearHook h : hooks) {
-            input = h.beforeLinear(this, input, training);
+            NDArray next = h.beforeLinear(this, input, training);
+            if (input != x) {
+                input = dev.graft.model.Arrays2.replace(input, next);
+            } else {
+                input = next;
+            }
         }
         NDArray y = Linear.linear(input, weight.getArray(), bias == null ? null : bias.getArray()).singletonOrThrow();
+        if (input != x) {
+            input.close();
+        }
         for (LinearHook h : hooks) {
-            y = h.afterLinear(this, x, y, training);
+            y = dev.graft.model.Arrays2.replace(y, h.afterLinear(this, x, y, training));
         }
         return y;
     }

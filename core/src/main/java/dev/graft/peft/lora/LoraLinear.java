@@ -48,14 +48,22 @@ final class LoraLinear implements LinearHook {
     @Override
     public NDArray afterLinear(HfLinear l, NDArray x, NDArray y, boolean training) {
         NDArray input = training && dropout > 0 ? x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow() : x;
-        NDArray update = Linear.linear(Linear.linear(input, a.getArray(), null).singletonOrThrow(), b.getArray(), null)
-                .singletonOrThrow();
+        NDArray down = Linear.linear(input, a.getArray(), null).singletonOrThrow();
+        NDArray update = Linear.linear(down, b.getArray(), null).singletonOrThrow();
+        down.close();
+        NDArray out;
         if (dora != null) {
             NDArray delta = deltaWeight();
             delta.attach(x.getManager()); // a per-batch temporary, not a parameter-lifetime array
-            return dora.apply(input, y, update, delta, scaling);
+            out = dora.apply(input, y, update, delta, scaling);
+        } else {
+            out = y.add(update.muli(scaling));
         }
-        return y.add(update.muli(scaling));
+        update.close();
+        if (input != x) {
+            input.close();
+        }
+        return out;
     }
 
     /** s·B·A, [out, in]. */
