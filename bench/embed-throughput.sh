@@ -4,8 +4,8 @@
 # Usage: bench/embed-throughput.sh [--rounds 3] [--batch 32] [--threads 2]      (needs root once to apt-get the data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=3; batch=32; threads=2
-while [ $# -gt 0 ]; do case "$1" in --rounds) rounds=$2; shift 2;; --batch) batch=$2; shift 2;; --threads) threads=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+rounds=3; batch=32; threads=2; maxlen=512
+while [ $# -gt 0 ]; do case "$1" in --rounds) rounds=$2; shift 2;; --batch) batch=$2; shift 2;; --threads) threads=$2; shift 2;; --max-length) maxlen=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
 bash bench/install-data.sh
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 mkdir -p bench/data/embed bench/out
@@ -29,7 +29,7 @@ results=bench/out/embed-throughput.jsonl; : > "$results"
 for r in $(seq 1 "$rounds"); do
   for s in graft ort langchain4j; do
     /usr/bin/time -f '{"max_rss_kb": %M}' -o bench/out/time.json java -Xmx2g -Dai.djl.offline=true -cp "$cp" dev.graft.bench.EmbedBench \
-      --system "$s" --texts bench/data/embed/texts.txt --batch "$batch" --threads "$threads" --dump "bench/out/vectors-$s.txt" \
+      --system "$s" --texts bench/data/embed/texts.txt --batch "$batch" --threads "$threads" --max-length "$maxlen" --dump "bench/out/vectors-$s.txt" \
       2>/dev/null | tail -1 > bench/out/line.json
     python3 -c "import json; a=json.load(open('bench/out/line.json')); a.update(json.load(open('bench/out/time.json'))); a['round']=$r; print(json.dumps(a))" >> "$results"
     tail -1 "$results"
@@ -53,7 +53,7 @@ cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.starts
 mem = next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))
 java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
 out = [f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, {cpu}, {int(mem)//1024} MiB RAM, {java}; {datetime.date.today()}",
-       f"2,000 fortune quotes, all-minilm-l6-v2, batch {rows[0]['batch']}, {rows[0]['threads']} threads, {sys.argv[2]} interleaved rounds (medians).", "",
+       f"2,000 fortune quotes, all-minilm-l6-v2, batch {rows[0]['batch']}, {rows[0]['threads']} threads, max length {rows[0]['max_length']} tokens, {sys.argv[2]} interleaved rounds (medians).", "",
        "| system | texts/s | peak RSS (MiB) |", "|---|---|---|"]
 for s in ["graft", "ort", "langchain4j"]:
     out.append(f"| {s} | {med(s, 'texts_per_s'):.1f} | {med(s, 'max_rss_kb') / 1024:.0f} |")
