@@ -43,6 +43,7 @@ public final class GraftCli implements Runnable {
     /** Runs a command line; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         System.setProperty("java.awt.headless", "true");
+        verbose = false; // picocli sets it again if given; a previous in-process run must not leak it
         CommandLine cl = new CommandLine(new GraftCli());
         cl.setOut(out);
         cl.setErr(err);

