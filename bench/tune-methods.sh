@@ -27,8 +27,8 @@ for task in ${tasks//,/ }; do
       dir="$out/$task-$model-$method"
       /usr/bin/time -f '{"max_rss_kb": %M}' -o "$out/time.json" ./graft --threads 2 tune --model "$model" \
         --train "bench/data/tune/$task/train.csv" --eval "bench/data/tune/$task/dev.csv" --method "$method" \
-        --epochs "$epochs" --max-length 64 --batch-size 16 --json --output "$dir" > "$out/tune.json" 2> "$out/tune.err" \
-        || { echo "bench: $task $model $method failed: $(tail -1 "$out/tune.err")" >&2; continue; }
+        --epochs "$epochs" --max-length 64 --batch-size 16 --json --output "$dir" > "$out/tune.json" 2> "$dir.err" \
+        || { echo "bench: $task $model $method failed: $(tr "\r" "\n" < "$dir.err" | grep -v "^training" | tail -1)" >&2; continue; }
       ./graft eval --model "$model" --adapter "$dir" --data "bench/data/tune/$task/test.csv" --json > "$out/eval.json"
       python3 - "$task" "$model" "$method" "$out" >> "$results" <<'PY'
 import json, sys
