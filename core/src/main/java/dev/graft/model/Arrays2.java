@@ -57,4 +57,14 @@ public final class Arrays2 {
         }
         return next;
     }
+
+    /**
+     * A float scalar tensor in PyTorch-owned memory, for arithmetic that autograd records. DJL's {@code mul(Number)}
+     * and friends wrap the number in a Java buffer and close it right after the op, but autograd keeps that scalar
+     * for the backward pass: a garbage collection in between frees it under PyTorch (random NaN gradients). The
+     * scalar returned here belongs to {@code manager} and stays valid whatever the GC does.
+     */
+    public static NDArray scalar(NDManager manager, float value) {
+        return owned(manager, new float[] {value}, new Shape());
+    }
 }

@@ -116,7 +116,7 @@ public final class Embedder {
             case MEAN -> {
                 NDArray m = mask.toType(DataType.FLOAT32, false).expandDims(2); // [B, T, 1]
                 NDArray sum = last.mul(m).sum(new int[] {1});
-                NDArray count = m.sum(new int[] {1}).maximum(1e-9f);
+                NDArray count = m.sum(new int[] {1}).maximum(Arrays2.scalar(m.getManager(), 1e-9f));
                 yield sum.div(count);
             }
         };

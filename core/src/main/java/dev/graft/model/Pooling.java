@@ -31,7 +31,7 @@ public enum Pooling {
      * @return [B, H]
      */
     public static ai.djl.ndarray.NDArray normalizeRows(ai.djl.ndarray.NDArray x) {
-        return x.div(x.norm(new int[] {1}, true).maximum(1e-12f));
+        return x.div(x.norm(new int[] {1}, true).maximum(Arrays2.scalar(x.getManager(), 1e-12f)));
     }
 
     /** Lower-case name as used on the command line. */

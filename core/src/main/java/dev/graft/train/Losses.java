@@ -34,7 +34,7 @@ final class Losses {
         for (float x : w) {
             total += x;
         }
-        return picked.mul(weights).sum().neg().div(total);
+        return picked.mul(weights).sum().neg().div(Arrays2.scalar(m, total));
     }
 
     /**
@@ -45,7 +45,9 @@ final class Losses {
      */
     static NDArray binaryCrossEntropy(NDArray logits, float[] targets) {
         NDArray y = Arrays2.owned(logits.getManager(), targets, logits.getShape());
-        NDArray loss = logits.maximum(0f).sub(logits.mul(y)).add(logits.abs().neg().exp().add(1f).log());
+        NDArray zero = Arrays2.scalar(logits.getManager(), 0f);
+        NDArray one = Arrays2.scalar(logits.getManager(), 1f);
+        NDArray loss = logits.maximum(zero).sub(logits.mul(y)).add(logits.abs().neg().exp().add(one).log());
         return loss.mean();
     }
 
@@ -67,9 +69,11 @@ final class Losses {
      * @param positives [B, H]
      */
     static NDArray contrastive(NDArray queries, NDArray positives, float temperature) {
-        NDArray q = queries.div(queries.norm(new int[] {1}, true).maximum(1e-12f));
-        NDArray p = positives.div(positives.norm(new int[] {1}, true).maximum(1e-12f));
-        NDArray scores = q.matMul(p.transpose()).div(temperature);
+        NDManager m = queries.getManager();
+        NDArray eps = Arrays2.scalar(m, 1e-12f);
+        NDArray q = queries.div(queries.norm(new int[] {1}, true).maximum(eps));
+        NDArray p = positives.div(positives.norm(new int[] {1}, true).maximum(eps));
+        NDArray scores = q.matMul(p.transpose()).div(Arrays2.scalar(m, temperature));
         int b = (int) queries.getShape().get(0);
         int[] diag = new int[b];
         for (int i = 0; i < b; i++) {

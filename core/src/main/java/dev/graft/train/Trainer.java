@@ -253,7 +253,8 @@ public final class Trainer {
                 }
                 float value = loss.getFloat();
                 if (Float.isFinite(value)) {
-                    gc.backward(config.accumulation() == 1 ? loss : loss.div(config.accumulation()));
+                    gc.backward(config.accumulation() == 1 ? loss
+                            : loss.div(dev.graft.model.Arrays2.scalar(scope, config.accumulation())));
                 }
                 return value;
             }

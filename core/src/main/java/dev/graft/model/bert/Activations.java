@@ -2,6 +2,7 @@ package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import dev.graft.model.Arrays2;
 import dev.graft.GraftException;
 import java.util.Set;
 
@@ -24,8 +25,11 @@ final class Activations {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> {
                 // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
                 // out of place: tanh's backward needs its own output unchanged
-                NDArray inner = x.pow(3).mul(0.044715f).add(x).mul((float) Math.sqrt(2 / Math.PI)).tanh();
-                yield inner.add(1f).mul(x).mul(0.5f);
+                // out of place, with PyTorch-owned scalars (see Arrays2.scalar)
+                var m = x.getManager();
+                NDArray inner = x.pow(Arrays2.scalar(m, 3f)).mul(Arrays2.scalar(m, 0.044715f)).add(x)
+                        .mul(Arrays2.scalar(m, (float) Math.sqrt(2 / Math.PI))).tanh();
+                yield inner.add(Arrays2.scalar(m, 1f)).mul(x).mul(Arrays2.scalar(m, 0.5f));
             }
             case "relu" -> Activation.relu(x);
             default -> Activation.swish(x, 1f);

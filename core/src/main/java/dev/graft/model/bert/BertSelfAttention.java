@@ -38,7 +38,8 @@ public final class BertSelfAttention extends HfModule {
         // Scaling q before the product is cheaper than scaling the [B, heads, T, T] scores, and equal in exact math.
         // Every intermediate is closed as soon as it is consumed (see Arrays2.replace): at batch 32 × 256 tokens the
         // score tensors alone are 100 MB per layer.
-        NDArray q = split(query.forward(x, training), b, t).muli((float) (1.0 / Math.sqrt(headSize)));
+        NDArray q = split(query.forward(x, training), b, t);
+        q.muli(Arrays2.scalar(q.getManager(), (float) (1.0 / Math.sqrt(headSize))));
         NDArray k = split(key.forward(x, training), b, t);
         NDArray v = split(value.forward(x, training), b, t);
         NDArray mask = maskBias;

@@ -49,6 +49,8 @@ final class DoraVariant {
     NDArray apply(NDArray x, NDArray y, NDArray update, NDArray delta, float scaling) {
         NDArray g = scale(delta.add(layer.weight().getArray())); // delta first: results stay in the batch's manager
         NDArray base = Linear.linear(x, layer.weight().getArray(), null).singletonOrThrow();
-        return y.add(base.mul(g.sub(1f))).add(update.mul(scaling).mul(g));
+        var m = x.getManager();
+        return y.add(base.mul(g.sub(dev.graft.model.Arrays2.scalar(m, 1f))))
+                .add(update.mul(dev.graft.model.Arrays2.scalar(m, scaling)).mul(g));
     }
 }

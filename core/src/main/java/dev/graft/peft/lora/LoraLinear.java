@@ -57,7 +57,7 @@ final class LoraLinear implements LinearHook {
             delta.attach(x.getManager()); // a per-batch temporary, not a parameter-lifetime array
             out = dora.apply(input, y, update, delta, scaling);
         } else {
-            out = y.add(update.muli(scaling));
+            out = y.add(update.muli(Arrays2.scalar(update.getManager(), scaling)));
         }
         update.close();
         if (input != x) {

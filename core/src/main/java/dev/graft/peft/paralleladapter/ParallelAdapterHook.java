@@ -46,7 +46,8 @@ final class ParallelAdapterHook implements LinearHook {
         }
         input.remove();
         // y first so the sum stays in the batch's manager; out of place, autograd keeps y and the branch intact
-        return y.add(adapter.forward(ffnIn).mul(scaling));
+        NDArray branch = adapter.forward(ffnIn);
+        return y.add(branch.mul(dev.graft.model.Arrays2.scalar(branch.getManager(), scaling))); // owned scalar: see Arrays2.scalar
     }
 
     void install() {
