@@ -66,7 +66,7 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "3")
     int epochs;
 
-    @Option(names = "--lr", description = "Peak learning rate (default depends on the method: lora 1e-3, full 5e-5, prompt 3e-2, ...).")
+    @Option(names = "--lr", description = "Peak learning rate (default depends on the method: lora 3e-3, full 5e-5, adapters 1e-3, ...).")
     Double lr;
 
     @Option(names = "--batch-size", defaultValue = "16")

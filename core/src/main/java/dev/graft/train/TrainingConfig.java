@@ -58,7 +58,8 @@ public record TrainingConfig(int epochs, int batchSize, int accumulation, double
     public static double defaultLearningRate(String method) {
         return switch (method) {
             case "full" -> 5e-5;
-            case "lora", "adapter", "parallel-adapter" -> 1e-3;
+            case "lora" -> 3e-3;
+            case "adapter", "parallel-adapter" -> 1e-3;
             case "bitfit", "ia3", "lst" -> 3e-3;
             case "prefix" -> 1e-2;
             case "prompt" -> 3e-2;
