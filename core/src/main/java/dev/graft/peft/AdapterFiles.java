@@ -77,7 +77,8 @@ public final class AdapterFiles {
         }
         Map<String, Parameter> tensors = new LinkedHashMap<>();
         String encoderPrefix = PREFIX + (seqCls ? "bert." : "");
-        model.adaptation().parameters().forEach((k, p) -> tensors.put(encoderPrefix + k, p));
+        // PEFT stores soft prompts unprefixed ("prompt_embeddings"); module tensors under the wrapped model's path
+        model.adaptation().parameters().forEach((k, p) -> tensors.put(k.equals("prompt_embeddings") ? k : encoderPrefix + k, p));
         if (seqCls) {
             model.head().namedParameters(TaskHead.NAME).forEach((k, p) -> tensors.put(PREFIX + k, p));
         }

@@ -47,6 +47,7 @@ class MethodsLearnTest {
         "ia3||0.05|60",
         "adapter|{'config': 'houlsby', 'reduction_factor': 4}|0.01|60",
         "parallel-adapter|{'bottleneck_size': 16}|0.01|40",
+        "prompt|{'num_virtual_tokens': 16}|0.3|120",
         "full||0.01|25"})
     void fitsSavesLoadsAndMerges(String method, String json, double lr, int epochs) throws Exception {
         List<Example> train = ToyTasks.sentiment(48, 1);

@@ -1,0 +1,123 @@
+package dev.graft.peft.prompt;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
+import dev.graft.model.Arrays2;
+import dev.graft.model.Encoder;
+import dev.graft.model.bert.BertModel;
+import dev.graft.model.nn.InputHook;
+import dev.graft.peft.Adaptation;
+import dev.graft.peft.PeftConfigs;
+import dev.graft.peft.PeftMethod;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Prompt tuning (Lester, Al-Rfou, Constant 2021, "The Power of Scale for Parameter-Efficient Prompt Tuning"):
+ * {@code num_virtual_tokens} trained embeddings prepended to every input; the encoder stays frozen. Saved as PEFT
+ * does, under the unprefixed key {@code prompt_embeddings} [num_virtual_tokens, H]. Initialisation: RANDOM (as PEFT:
+ * the rows of randomly chosen vocabulary embeddings, which keeps them on the embedding scale).
+ */
+public final class PromptTuning implements PeftMethod {
+    static final Set<String> KEYS = Set.of("num_virtual_tokens", "prompt_tuning_init", "token_dim");
+    /** The key PEFT saves the soft prompt under. */
+    public static final String KEY = "prompt_embeddings";
+
+    @Override
+    public String name() {
+        return "prompt";
+    }
+
+    @Override
+    public String peftType() {
+        return "PROMPT_TUNING";
+    }
+
+    @Override
+    public String reference() {
+        return "https://arxiv.org/abs/2104.08691";
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return KEYS;
+    }
+
+    @Override
+    public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
+        PeftConfigs.rejectUnknown(overrides, KEYS, name());
+        if (!(encoder instanceof BertModel)) {
+            throw new GraftException("prompt tuning needs a BERT-family encoder");
+        }
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("num_virtual_tokens", 20);
+        c.put("prompt_tuning_init", "RANDOM");
+        c.put("token_dim", encoder.hiddenSize());
+        c.setAll(overrides);
+        int n = PeftConfigs.positiveInt(c, "num_virtual_tokens");
+        if (n >= encoder.maxPositions()) {
+            throw new GraftException("option 'num_virtual_tokens' " + n + " must be below the model's " + encoder.maxPositions() + " positions");
+        }
+        if (!c.path("prompt_tuning_init").asText().equals("RANDOM")) {
+            throw new GraftException("option 'prompt_tuning_init' must be RANDOM (TEXT initialisation is not supported yet)");
+        }
+        if (PeftConfigs.positiveInt(c, "token_dim") != encoder.hiddenSize()) {
+            throw new GraftException("option 'token_dim' must equal the model's hidden size " + encoder.hiddenSize());
+        }
+        return c;
+    }
+
+    @Override
+    public Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed) {
+        BertModel bert = (BertModel) encoder;
+        if (bert.inputHook() != null) {
+            throw new GraftException("the model already has a prompt attached");
+        }
+        int n = config.get("num_virtual_tokens").asInt();
+        int h = encoder.hiddenSize();
+        NDArray words = bert.embeddings().wordEmbeddings().weight().getArray();
+        int vocab = (int) words.getShape().get(0);
+        float[] table = words.toFloatArray();
+        float[] init = new float[n * h];
+        Random r = new Random(seed);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(table, r.nextInt(vocab) * h, init, i * h, h);
+        }
+        Parameter prompt = Parameter.builder().setName(KEY).setType(Parameter.Type.WEIGHT).build();
+        prompt.setArray(Arrays2.owned(manager, init, new Shape(n, h)));
+        InputHook hook = new InputHook() {
+            @Override
+            public int virtualTokens() {
+                return n;
+            }
+
+            @Override
+            public NDArray virtualEmbeddings(NDArray wordEmbeddings, boolean training) {
+                long b = wordEmbeddings.getShape().get(0);
+                NDArray out = prompt.getArray().expandDims(0).broadcast(b, n, h);
+                out.attach(wordEmbeddings.getManager()); // a per-batch view, not a parameter-lifetime array
+                return out;
+            }
+        };
+        bert.setInputHook(hook);
+        return new Adaptation() {
+            @Override
+            public Map<String, Parameter> parameters() {
+                return Map.of(KEY, prompt);
+            }
+
+            @Override
+            public void close() {
+                if (bert.inputHook() == hook) {
+                    bert.setInputHook(null);
+                }
+            }
+        };
+    }
+}
