@@ -168,6 +168,10 @@ final class TuneCommand implements Callable<Integer> {
                 summary.put("updates", r.steps());
                 summary.put("seconds", r.seconds());
                 summary.put("examples_per_second", r.examplesPerSecond());
+                summary.put("tokens_per_second", r.tokensPerSecond());
+                // weights the transformer layers apply to every token (embeddings are lookups), for FLOP estimates
+                summary.put("layer_parameters", base.encoder().namedParameterShapes().entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
                 if (json) {
                     Output.json(out, summary);
                 } else {

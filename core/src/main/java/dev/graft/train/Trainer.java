@@ -112,6 +112,7 @@ public final class Trainer {
             progress.advance(state.updates);
             long started = System.nanoTime();
             long examplesSeen = 0;
+            long tokensSeen = 0;
             double lossSum = 0;
             int lossCount = 0;
             for (int epoch = state.epoch; epoch < config.epochs() && !state.stopped; epoch++) {
@@ -128,6 +129,9 @@ public final class Trainer {
                     lossSum += loss;
                     lossCount++;
                     examplesSeen += idx.size();
+                    for (int i : idx) {
+                        tokensSeen += tokens.get(i).length() + (pairTokens == null ? 0 : pairTokens.get(i).length());
+                    }
                     boolean lastInEpoch = b == batchesPerEpoch - 1;
                     if ((b + 1) % config.accumulation() != 0 && !lastInEpoch) {
                         continue;
@@ -208,7 +212,8 @@ public final class Trainer {
                 checkpoints.plot(history, selection);
             }
             return new TrainingResult(finalMetrics, state.bestStep < 0 ? state.updates : state.bestStep, state.updates,
-                    seconds, examplesSeen / Math.max(seconds, 1e-9), Collections.unmodifiableList(history));
+                    seconds, examplesSeen / Math.max(seconds, 1e-9), Collections.unmodifiableList(history),
+                    tokensSeen / Math.max(seconds, 1e-9));
         }
     }
 

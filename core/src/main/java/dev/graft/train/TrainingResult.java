@@ -12,7 +12,8 @@ import java.util.Map;
  * @param seconds       wall time of the training loop
  * @param examplesPerSecond training examples processed per second
  * @param history       every evaluation: step and metrics
+ * @param tokensPerSecond real (unpadded) training tokens processed per second
  */
 public record TrainingResult(Map<String, Double> finalMetrics, long bestStep, long steps, double seconds,
-                             double examplesPerSecond, List<Map<String, Object>> history) {
+                             double examplesPerSecond, List<Map<String, Object>> history, double tokensPerSecond) {
 }
