@@ -19,6 +19,16 @@ public interface Adaptation extends AutoCloseable {
     Map<String, Parameter> parameters();
 
     /**
+     * The tensors written to {@code adapter_model.safetensors}, by the same naming rule as {@link #parameters()}.
+     * Usually the trainable parameters themselves; prefix tuning trains a reparametrising MLP but saves only the
+     * table it produces, as PEFT does. Loading attaches the method with {@link PeftMethod#inferenceConfig}, whose
+     * {@link #parameters()} are exactly these.
+     */
+    default Map<String, Parameter> savedParameters() {
+        return parameters();
+    }
+
+    /**
      * Runs the adapted encoder. Hook-based methods use the default (the hooks are already installed); LST overrides it
      * to run the frozen backbone without gradients and its side network on top.
      */

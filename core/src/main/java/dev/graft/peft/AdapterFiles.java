@@ -78,7 +78,7 @@ public final class AdapterFiles {
         Map<String, Parameter> tensors = new LinkedHashMap<>();
         String encoderPrefix = PREFIX + (seqCls ? "bert." : "");
         // PEFT stores soft prompts unprefixed ("prompt_embeddings"); module tensors under the wrapped model's path
-        model.adaptation().parameters().forEach((k, p) -> tensors.put(k.equals("prompt_embeddings") ? k : encoderPrefix + k, p));
+        model.adaptation().savedParameters().forEach((k, p) -> tensors.put(k.equals("prompt_embeddings") ? k : encoderPrefix + k, p));
         if (seqCls) {
             model.head().namedParameters(TaskHead.NAME).forEach((k, p) -> tensors.put(PREFIX + k, p));
         }
@@ -154,7 +154,7 @@ public final class AdapterFiles {
         if (!ignored.isEmpty()) {
             LOG.warn("{}: ignoring keys {} that {} does not use", configFile, ignored, method.name());
         }
-        ObjectNode resolved = method.resolveConfig(base.encoder(), options);
+        ObjectNode resolved = method.inferenceConfig(method.resolveConfig(base.encoder(), options));
 
         Map<String, float[]> tensors = TensorFiles.readAll(weights);
         Map<String, float[]> encoderTensors = new LinkedHashMap<>();

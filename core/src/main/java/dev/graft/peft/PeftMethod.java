@@ -46,4 +46,12 @@ public interface PeftMethod {
      * @param config a config returned by {@link #resolveConfig}
      */
     Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed);
+
+    /**
+     * The config under which a saved adapter is attached for loading. Identity for most methods; prefix tuning drops
+     * its training-time reparametrisation, since the file holds the final prefix table.
+     */
+    default ObjectNode inferenceConfig(ObjectNode config) {
+        return config;
+    }
 }

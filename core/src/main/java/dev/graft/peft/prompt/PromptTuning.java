@@ -100,7 +100,9 @@ public final class PromptTuning implements PeftMethod {
             @Override
             public NDArray virtualEmbeddings(NDArray wordEmbeddings, boolean training) {
                 long b = wordEmbeddings.getShape().get(0);
-                NDArray out = prompt.getArray().expandDims(0).broadcast(b, n, h);
+                NDArray row = prompt.getArray().expandDims(0);
+                NDArray out = row.broadcast(b, n, h);
+                row.close(); // would otherwise live as long as the parameter's manager: a leak per batch
                 out.attach(wordEmbeddings.getManager()); // a per-batch view, not a parameter-lifetime array
                 return out;
             }
