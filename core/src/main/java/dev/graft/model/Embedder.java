@@ -112,7 +112,12 @@ public final class Embedder {
         NDArray last = out.lastHiddenState();
         return switch (pooling) {
             case CLS -> last.get(":, 0, :");
-            case POOLER -> out.pooled();
+            case POOLER -> {
+                if (out.pooled() == null) {
+                    throw new dev.graft.GraftException("pooling 'pooler' is not available here (no pooler output); use cls or mean");
+                }
+                yield out.pooled();
+            }
             case MEAN -> {
                 NDArray m = mask.toType(DataType.FLOAT32, false).expandDims(2); // [B, T, 1]
                 NDArray sum = last.mul(m).sum(new int[] {1});

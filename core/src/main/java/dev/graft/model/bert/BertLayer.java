@@ -20,7 +20,8 @@ public final class BertLayer extends HfModule {
     private final String activation;
     private final float dropout;
 
-    BertLayer(BertConfig c) {
+    /** A layer with unset parameters (the weight loader or the caller sets them by HF name). */
+    public BertLayer(BertConfig c) {
         Group attention = hfChild("attention", new Group());
         self = attention.add("self", new BertSelfAttention(c));
         Group attentionOutput = attention.add("output", new Group());
@@ -64,8 +65,9 @@ public final class BertLayer extends HfModule {
     }
 
     /** A named container with no computation of its own (HF's {@code attention}, {@code output}, ...). */
-    static final class Group extends HfModule {
-        <M extends HfModule> M add(String name, M module) {
+    public static final class Group extends HfModule {
+        /** Registers {@code module} under the local HF name {@code name}. */
+        public <M extends HfModule> M add(String name, M module) {
             return hfChild(name, module);
         }
     }

@@ -56,9 +56,7 @@ public final class BertModel extends HfModule implements Encoder {
             throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings "
                     + config.maxPositionEmbeddings());
         }
-        // [B, T] {0,1} -> [B, 1, 1, T] {MASK_VALUE, 0}
-        NDArray maskBias = attentionMask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(MASK_VALUE)
-                .reshape(b, 1, 1, t);
+        NDArray maskBias = maskBias(attentionMask);
         InputHook prompts = inputHook;
         int virtual = prompts == null ? 0 : prompts.virtualTokens();
         if (t + virtual > config.maxPositionEmbeddings()) {
@@ -94,6 +92,18 @@ public final class BertModel extends HfModule implements Encoder {
             pooled = pooler.forward(h.get(":, 0, :"), training).tanh();
         }
         return new EncoderOutput(h, pooled, hidden);
+    }
+
+    /**
+     * The additive attention mask.
+     *
+     * @param attentionMask [B, T] 1 for real tokens, 0 for padding
+     * @return [B, 1, 1, T]: 0 where attended, the most negative float where masked
+     */
+    public static NDArray maskBias(NDArray attentionMask) {
+        long b = attentionMask.getShape().get(0);
+        long t = attentionMask.getShape().get(1);
+        return attentionMask.toType(DataType.FLOAT32, false).neg().addi(1f).muli(MASK_VALUE).reshape(b, 1, 1, t);
     }
 
     /** DJL entry point: inputs (ids, mask[, typeIds]) to outputs (lastHiddenState[, pooled]). */
