@@ -3,21 +3,21 @@
 # Reports trainable parameters, test accuracy and macro-F1, training examples/s, peak RSS and adapter size, plus the
 # machine's fp32 matmul peak measured in the same run and LoRA's achieved training FLOP/s as a fraction of it.
 # Usage: bench/tune-methods.sh [--models all-minilm-l6-v2,bge-small-en-v1.5] [--tasks manpages,fortunes]
-#                              [--methods lora,full,bitfit,adapter,parallel-adapter] [--train-per-class 250] [--epochs 3]
+#                              [--methods lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst] [--train-per-class 250] [--epochs 3] [--out bench/out/tune]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes; methods=lora,full,bitfit,adapter,parallel-adapter
-per_class=250; epochs=3
+models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes; methods=lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst
+per_class=250; epochs=3; out=bench/out/tune
 while [ $# -gt 0 ]; do case "$1" in
   --models) models=$2; shift 2;; --tasks) tasks=$2; shift 2;; --methods) methods=$2; shift 2;;
-  --train-per-class) per_class=$2; shift 2;; --epochs) epochs=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --train-per-class) per_class=$2; shift 2;; --epochs) epochs=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+rm -rf "$out"; mkdir -p "$out"
 bash bench/install-data.sh
 command -v /usr/bin/time >/dev/null || apt-get install -y -qq time >/dev/null
 # cap each class (train) so a run takes minutes on 2 cores; dev/test keep a tenth of that per class
-python3 bench/make-tasks.py --tasks "$tasks" --max-per-class $((per_class * 10 / 8)) --out bench/data/tune >/dev/null
+python3 bench/make-tasks.py --tasks "$tasks" --max-per-class $((per_class * 10 / 8)) --out "$out/data" >/dev/null
 mvn -q -B -Pbench -DskipTests install
 cp="bench/target/graft-bench.jar:$(cat bench/target/classpath.txt)"
-out=bench/out/tune; rm -rf "$out"; mkdir -p "$out"
 peak=$(java -Dai.djl.offline=true -cp "$cp" dev.graft.bench.MatmulPeak --threads 2 | tail -1)
 echo "$peak" > "$out/matmul.json"; echo "bench: $peak"
 results="$out/results.jsonl"; : > "$results"
@@ -26,10 +26,10 @@ for task in ${tasks//,/ }; do
     for method in ${methods//,/ }; do
       dir="$out/$task-$model-$method"
       /usr/bin/time -f '{"max_rss_kb": %M}' -o "$out/time.json" ./graft --threads 2 tune --model "$model" \
-        --train "bench/data/tune/$task/train.csv" --eval "bench/data/tune/$task/dev.csv" --method "$method" \
+        --train "$out/data/$task/train.csv" --eval "$out/data/$task/dev.csv" --method "$method" \
         --epochs "$epochs" --max-length 64 --batch-size 16 --json --output "$dir" > "$out/tune.json" 2> "$dir.err" \
         || { echo "bench: $task $model $method failed: $(tr "\r" "\n" < "$dir.err" | grep -v "^training" | tail -1)" >&2; continue; }
-      ./graft eval --model "$model" --adapter "$dir" --data "bench/data/tune/$task/test.csv" --json > "$out/eval.json"
+      ./graft eval --model "$model" --adapter "$dir" --data "$out/data/$task/test.csv" --json > "$out/eval.json"
       python3 - "$task" "$model" "$method" "$out" >> "$results" <<'PY'
 import json, sys
 task, model, method, out = sys.argv[1:]
@@ -68,6 +68,10 @@ for task in sorted({r["task"] for r in rows}):
             print(f"- {task} / {model}: LoRA - full accuracy {100*(l['test_accuracy']-f['test_accuracy']):+.2f} points with "
                   f"{l['trainable_percent']:.2f}% trainable; LoRA/full training throughput {l['examples_per_s']/f['examples_per_s']:.2f}x; "
                   f"peak RSS LoRA/full {l['max_rss_kb']/f['max_rss_kb']:.2f}")
+        if "lst" in by and "full" in by:
+            s, f = by["lst"], by["full"]
+            print(f"- {task} / {model}: peak RSS LST/full {s['max_rss_kb']/f['max_rss_kb']:.2f}; LST - full accuracy "
+                  f"{100*(s['test_accuracy']-f['test_accuracy']):+.2f} points; LST/full training throughput {s['examples_per_s']/f['examples_per_s']:.2f}x")
 for r in rows:
     if r["method"] == "lora":
         # frozen backbone: forward (2 FLOPs per weight per token) + backward to the activations (2 more); no weight
