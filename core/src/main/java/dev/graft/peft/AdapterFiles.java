@@ -50,6 +50,18 @@ public final class AdapterFiles {
     /** Keys every PEFT config may carry that are not a method's own options. */
     private static final Set<String> PEFT_COMMON = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
             "inference_mode", "auto_mapping", "modules_to_save", "peft_version", "graft_method");
+    /**
+     * PEFT config keys that change what an adapter computes, with the value that means "off". Graft implements none
+     * of them; an adapter that sets one to anything else is refused rather than loaded with a silently different
+     * meaning. Keys that only affect initialisation (init_lora_weights, loftq_config, eva_config, corda_config) are
+     * harmless for a trained file and fall under the ordinary "ignored with a warning".
+     */
+    private static final Map<String, String> NEUTRAL = Map.ofEntries(
+            Map.entry("layers_to_transform", "null"), Map.entry("layers_pattern", "null"),
+            Map.entry("alpha_pattern", "{}"), Map.entry("rank_pattern", "{}"), Map.entry("exclude_modules", "null"),
+            Map.entry("layer_replication", "null"), Map.entry("trainable_token_indices", "null"),
+            Map.entry("lora_bias", "false"), Map.entry("use_qalora", "false"), Map.entry("megatron_config", "null"),
+            Map.entry("fan_in_fan_out", "false"), Map.entry("bias", "\"none\""));
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(AdapterFiles.class);
 
@@ -147,6 +159,11 @@ public final class AdapterFiles {
             Map.Entry<String, JsonNode> e = it.next();
             if (method.configKeys().contains(e.getKey())) {
                 options.set(e.getKey(), e.getValue());
+            } else if (NEUTRAL.containsKey(e.getKey())) {
+                if (!isNeutral(e.getValue(), NEUTRAL.get(e.getKey()))) {
+                    throw new GraftException(configFile + ": '" + e.getKey() + "' is " + e.getValue() + ", which changes what "
+                            + "the adapter computes; Graft's " + method.name() + " supports only " + NEUTRAL.get(e.getKey()));
+                }
             } else if (!PEFT_COMMON.contains(e.getKey())) {
                 ignored.add(e.getKey());
             }
@@ -186,6 +203,16 @@ public final class AdapterFiles {
         }
         TaskModel model = new TaskModel(base, method, resolved, labels, pooling, 0);
         try {
+            // every tensor in the file must have a place: an unused one means the file asks for something we would drop
+            java.util.Set<String> unused = new java.util.TreeSet<>(encoderTensors.keySet());
+            unused.removeAll(model.adaptation().parameters().keySet());
+            if (!unused.isEmpty()) {
+                throw new GraftException(weights + ": " + unused.size() + " tensor(s) that " + method.name()
+                        + " with this config does not use, e.g. '" + unused.iterator().next() + "'");
+            }
+            if (model.head() == null && !headTensors.isEmpty()) {
+                throw new GraftException(weights + ": has a classifier head but the task (" + labels.task().cliName() + ") has none");
+            }
             assign(model.adaptation().parameters(), encoderTensors, weights, "adapter");
             if (model.head() != null) {
                 assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
@@ -210,6 +237,16 @@ public final class AdapterFiles {
             }
             dev.graft.model.Arrays2.assign(e.getValue().getArray(), v);
         }
+    }
+
+    private static boolean isNeutral(JsonNode value, String neutral) {
+        if (value == null || value.isNull()) {
+            return true;
+        }
+        if ((value.isArray() || value.isObject()) && value.isEmpty()) {
+            return neutral.equals("null") || neutral.equals("{}");
+        }
+        return value.toString().equals(neutral);
     }
 
     private static JsonNode readJson(Path f) {

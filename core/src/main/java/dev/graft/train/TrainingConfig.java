@@ -61,7 +61,7 @@ public record TrainingConfig(int epochs, int batchSize, int accumulation, double
             case "lora" -> 3e-3;
             case "adapter", "parallel-adapter" -> 1e-3;
             case "bitfit", "ia3", "lst" -> 3e-3;
-            case "prefix" -> 1e-2;
+            case "prefix" -> 1e-3;
             case "prompt" -> 3e-2;
             default -> 1e-3;
         };
