@@ -51,7 +51,27 @@ public final class Embedder {
 
     /** @return one vector per text, [texts.size()][hiddenSize]; reports progress in texts */
     public float[][] embed(List<String> texts, Progress progress) {
-        float[][] out = new float[texts.size()][];
+        return run(texts, progress, false).get(0);
+    }
+
+    /**
+     * Pooled features of every layer, for ranking layers and models: index 0 is the embedding layer's output, index
+     * {@code l} the output of transformer layer {@code l}. Each layer is pooled as {@link #options()} says (for
+     * {@code pooler}, the last layer uses the pooler and the others their CLS vector, since the pooler was trained on
+     * the last layer only) and normalised if asked.
+     *
+     * @return [layers + 1][texts.size()][hiddenSize]
+     */
+    public List<float[][]> embedAllLayers(List<String> texts, Progress progress) {
+        return run(texts, progress, true);
+    }
+
+    private List<float[][]> run(List<String> texts, Progress progress, boolean allLayers) {
+        int layers = allLayers ? model.info().layers() + 1 : 1;
+        List<float[][]> out = new ArrayList<>(layers);
+        for (int l = 0; l < layers; l++) {
+            out.add(new float[texts.size()][]);
+        }
         progress.start("embedding", texts.size());
         for (int start = 0; start < texts.size(); start += CHUNK) {
             int end = Math.min(texts.size(), start + CHUNK);
@@ -74,9 +94,11 @@ public final class Embedder {
                 for (int k = 0; k < n; k++) {
                     batch.add(tokens.get(order[b + k]));
                 }
-                float[][] vectors = embedBatch(batch);
-                for (int k = 0; k < n; k++) {
-                    out[start + order[b + k]] = vectors[k];
+                List<float[][]> vectors = embedBatch(batch, allLayers);
+                for (int l = 0; l < layers; l++) {
+                    for (int k = 0; k < n; k++) {
+                        out.get(l)[start + order[b + k]] = vectors.get(l)[k];
+                    }
                 }
                 progress.advance(n);
             }
@@ -86,22 +108,37 @@ public final class Embedder {
     }
 
     /** Pads a batch, runs it and pools. Everything it allocates lives in a sub-manager closed before returning. */
-    private float[][] embedBatch(List<TokenizedText> batch) {
+    private List<float[][]> embedBatch(List<TokenizedText> batch, boolean allLayers) {
         try (NDManager scope = model.manager().newSubManager()) {
             TokenBatch in = TokenBatch.of(batch, scope);
-            EncoderOutput out = model.encoder().encode(in.ids(), in.mask(), in.typeIds(), false, false);
-            NDArray pooled = pool(out, in.mask(), options.pooling());
-            if (options.normalize()) {
-                pooled = Pooling.normalizeRows(pooled);
+            EncoderOutput out = model.encoder().encode(in.ids(), in.mask(), in.typeIds(), false, allLayers);
+            List<float[][]> result = new ArrayList<>();
+            if (!allLayers) {
+                result.add(rows(pool(out, in.mask(), options.pooling()), batch.size()));
+                return result;
             }
-            int h = (int) pooled.getShape().get(1);
-            float[] flat = pooled.toFloatArray();
-            float[][] rows = new float[batch.size()][h];
-            for (int i = 0; i < rows.length; i++) {
-                System.arraycopy(flat, i * h, rows[i], 0, h);
+            List<NDArray> hidden = out.hiddenStates();
+            for (int l = 0; l < hidden.size(); l++) {
+                boolean last = l == hidden.size() - 1;
+                Pooling p = options.pooling() == Pooling.POOLER && !last ? Pooling.CLS : options.pooling();
+                EncoderOutput layer = new EncoderOutput(hidden.get(l), last ? out.pooled() : null, List.of());
+                result.add(rows(pool(layer, in.mask(), p), batch.size()));
             }
-            return rows;
+            return result;
         }
+    }
+
+    private float[][] rows(NDArray pooled, int count) {
+        if (options.normalize()) {
+            pooled = Pooling.normalizeRows(pooled);
+        }
+        int h = (int) pooled.getShape().get(1);
+        float[] flat = pooled.toFloatArray();
+        float[][] rows = new float[count][h];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(flat, i * h, rows[i], 0, h);
+        }
+        return rows;
     }
 
     /**
