@@ -39,4 +39,20 @@ public final class NpyWriter {
         }
         AtomicFiles.write(file, b.array());
     }
+
+    /** Writes a [n] int64 vector ({@code '<i8'}), atomically (labels next to features). */
+    public static void writeInt64(Path file, long[] values) throws IOException {
+        String dict = "{'descr': '<i8', 'fortran_order': False, 'shape': (" + values.length + ",), }";
+        int base = 6 + 2 + 2;
+        int total = base + dict.length() + 1;
+        int pad = (64 - total % 64) % 64;
+        byte[] h = (dict + " ".repeat(pad) + "\n").getBytes(StandardCharsets.US_ASCII);
+        ByteBuffer b = ByteBuffer.allocate(base + h.length + values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        b.putShort((short) h.length).put(h);
+        for (long v : values) {
+            b.putLong(v);
+        }
+        AtomicFiles.write(file, b.array());
+    }
 }

@@ -1,0 +1,144 @@
+package dev.graft.cli;
+
+import dev.graft.GraftException;
+import dev.graft.features.FeatureCache;
+import dev.graft.features.LabelledTexts;
+import dev.graft.features.LayerFeatures;
+import dev.graft.io.npy.NpyWriter;
+import dev.graft.io.safetensors.SafetensorsWriter;
+import dev.graft.model.EmbedOptions;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Exports the features `graft rank` scores, so users can check the estimators elsewhere (NumPy, LogME's reference). */
+@Command(name = "features", description = "Export the pooled features (and labels) that `graft rank` scores, as .safetensors or .npy.",
+        footer = {"", "Output:",
+            "  .safetensors  tensors 'layer.<i>' [n, hidden] (with --layers: 0 = embeddings .. L; else one, the final"
+                + " representation) and 'labels' [n] int64; metadata: model, pooling, class names",
+            "  .npy          one layer [n, hidden] float32 (the final one, or --layer N), labels in <name>.labels.npy",
+            "", "Examples:",
+            "  graft features --model all-minilm-l6-v2 --data train.csv --output feats.npy",
+            "  graft features --model bge-small-en-v1.5 --data train.csv --layers --output feats.safetensors",
+            "  python3 -c \"import numpy as np; f = np.load('feats.npy'); y = np.load('feats.labels.npy')\""})
+final class FeaturesCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "ID|DIR")
+    String model;
+
+    @Option(names = "--data", required = true, paramLabel = "FILE", description = "Labelled texts (.csv, .tsv, .jsonl).")
+    Path data;
+
+    @Option(names = "--output", required = true, paramLabel = "FILE", description = ".safetensors or .npy")
+    Path output;
+
+    @Option(names = "--layers", description = "Every layer's features (safetensors), not just the final representation.")
+    boolean layers;
+
+    @Option(names = "--layer", paramLabel = "N", description = "With .npy: which layer (0 = embeddings .. L).")
+    Integer layer;
+
+    @Option(names = "--pooling", description = "cls, mean or pooler (default: the model's).")
+    String pooling;
+
+    @Option(names = "--max-length", description = "Token limit per text (default: the model's).")
+    Integer maxLength;
+
+    @Option(names = "--sample", paramLabel = "N", description = "Use a stratified random subset of N examples.")
+    Integer sample;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--json", description = "Print a JSON summary.")
+    boolean json;
+
+    @Mixin
+    DataOptions columns = new DataOptions();
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        String ext = EmbedCommand.extension(output);
+        if (!ext.equals("npy") && !ext.equals("safetensors")) {
+            throw new GraftException(output + ": unsupported output type '." + ext + "'; expected .safetensors or .npy");
+        }
+        LabelledTexts texts = LabelledTexts.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn);
+        if (sample != null) {
+            texts = texts.sample(sample, seed);
+        }
+        try (EncoderModel m = EncoderModel.load(model)) {
+            EmbedOptions o = options(m, pooling, maxLength);
+            boolean all = layers || layer != null;
+            LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, all, new ConsoleProgress(512));
+            long[] labels = new long[texts.size()];
+            for (int i = 0; i < labels.length; i++) {
+                labels[i] = texts.labels()[i];
+            }
+            if (ext.equals("npy")) {
+                if (layer != null && (layer < 0 || layer >= f.layers().size())) {
+                    throw new GraftException("--layer must be between 0 and " + (f.layers().size() - 1) + ", got " + layer);
+                }
+                NpyWriter.writeFloat32(output, layer == null ? f.last() : f.layer(layer));
+                String name = output.getFileName().toString();
+                NpyWriter.writeInt64(output.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"), labels);
+            } else {
+                SafetensorsWriter w = new SafetensorsWriter().metadata("model", m.info().id())
+                        .metadata("pooling", o.pooling().cliName()).metadata("normalize", Boolean.toString(o.normalize()))
+                        .metadata("classes", Output.COMPACT.writeValueAsString(texts.classNames()));
+                List<float[][]> ls = layers ? f.layers() : List.<float[][]>of(layer == null ? f.last() : f.layer(layer));
+                for (int l = 0; l < ls.size(); l++) {
+                    float[][] rows = ls.get(l);
+                    int h = rows[0].length;
+                    float[] flat = new float[rows.length * h];
+                    for (int i = 0; i < rows.length; i++) {
+                        System.arraycopy(rows[i], 0, flat, i * h, h);
+                    }
+                    w.addFloats("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), new long[] {rows.length, h}, flat);
+                }
+                w.addLongs("labels", new long[] {labels.length}, labels);
+                w.write(output);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("model", m.info().id());
+            summary.put("examples", texts.size());
+            summary.put("classes", texts.numClasses());
+            summary.put("dimensions", m.info().hiddenSize());
+            summary.put("layers", layers ? f.layers().size() : 1);
+            summary.put("output", output.toString());
+            if (json) {
+                Output.json(out, summary);
+            } else {
+                out.printf(Locale.ROOT, "wrote features of %d examples (%d classes, %d dims%s) from %s to %s%n", texts.size(),
+                        texts.numClasses(), m.info().hiddenSize(), layers ? ", " + f.layers().size() + " layers" : "", m.info().id(), output);
+            }
+        }
+        return 0;
+    }
+
+    /** The model's embedding defaults with the user's overrides (shared with rank). */
+    static EmbedOptions options(EncoderModel m, String pooling, Integer maxLength) {
+        EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(32);
+        if (pooling != null) {
+            o = o.withPooling(Pooling.parse(pooling));
+        }
+        if (maxLength != null) {
+            o = o.withMaxLength(maxLength);
+        }
+        return o;
+    }
+}
