@@ -28,14 +28,23 @@ import org.slf4j.LoggerFactory;
 public final class FeatureCache {
     private static final Logger LOG = LoggerFactory.getLogger(FeatureCache.class);
     private final Path dir;
+    private final boolean reuse;
 
     /** The cache under {@code ~/.cache/graft/features} (or {@code $GRAFT_CACHE/features}). */
     public FeatureCache() {
-        this(GraftHome.cacheDir().resolve("features"));
+        this(GraftHome.cacheDir().resolve("features"), true);
+    }
+
+    /**
+     * @param reuse false: always extract (and refresh the stored copy), e.g. to time extraction
+     */
+    public FeatureCache(Path dir, boolean reuse) {
+        this.dir = dir;
+        this.reuse = reuse;
     }
 
     public FeatureCache(Path dir) {
-        this.dir = dir;
+        this(dir, true);
     }
 
     public Path directory() {
@@ -50,7 +59,7 @@ public final class FeatureCache {
     public LayerFeatures get(EncoderModel model, List<String> texts, EmbedOptions options, boolean allLayers, Progress progress) {
         String sha = model.weightsSha256();
         Path file = dir.resolve(key(sha, texts, options, allLayers) + ".safetensors");
-        if (Files.isRegularFile(file)) {
+        if (reuse && Files.isRegularFile(file)) {
             try (SafetensorsFile f = SafetensorsFile.open(file)) {
                 return new LayerFeatures(model.info().id(), sha, read(f), allLayers);
             } catch (RuntimeException e) {

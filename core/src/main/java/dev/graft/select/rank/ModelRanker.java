@@ -1,0 +1,124 @@
+package dev.graft.select.rank;
+
+import dev.graft.GraftException;
+import dev.graft.features.FeatureCache;
+import dev.graft.features.LabelledTexts;
+import dev.graft.features.LayerFeatures;
+import dev.graft.model.EmbedOptions;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import dev.graft.runtime.Progress;
+import dev.graft.select.Estimator;
+import dev.graft.select.Estimators;
+import dev.graft.select.TeamSelection;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Ranks candidate encoders for a labelled dataset without fine-tuning them: extracts each model's pooled features
+ * once (cached on disk by {@link FeatureCache}), scores them with every requested estimator, optionally per layer,
+ * and optionally picks a team of models whose concatenated features score best.
+ */
+public final class ModelRanker {
+    /**
+     * @param metrics    estimator names ({@link Estimators#names()})
+     * @param layers     also score every layer of every model
+     * @param teamSize   0 = no team; else the team size k (2 ≤ k ≤ models)
+     * @param teamMetric the estimator that picks the team
+     * @param pooling    null = each model's own pooling
+     * @param maxLength  null = each model's own limit
+     */
+    public record Options(List<String> metrics, boolean layers, int teamSize, String teamMetric, Pooling pooling,
+                          Integer maxLength) {
+        public Options {
+            metrics = List.copyOf(metrics);
+            if (metrics.isEmpty()) {
+                throw new GraftException("--metrics: expected at least one of " + Estimators.names());
+            }
+            metrics.forEach(Estimators::byName);
+            if (teamSize < 0) {
+                throw new GraftException("--team must be positive, got " + teamSize);
+            }
+            if (teamSize > 0) {
+                Estimators.byName(teamMetric);
+            }
+        }
+    }
+
+    private final FeatureCache cache;
+    private final Progress progress;
+    private final Consumer<String> log;
+
+    /**
+     * @param log receives one line per step ("loading bge-small-en ...") for the CLI to show
+     */
+    public ModelRanker(FeatureCache cache, Progress progress, Consumer<String> log) {
+        this.cache = cache;
+        this.progress = progress;
+        this.log = log;
+    }
+
+    public RankReport rank(List<String> models, LabelledTexts data, Options o) {
+        if (models.isEmpty()) {
+            throw new GraftException("--models: expected at least one model id or directory");
+        }
+        if (o.teamSize() > models.size()) {
+            throw new GraftException("--team " + o.teamSize() + " needs at least that many models, got " + models.size());
+        }
+        if (data.numClasses() < 2) {
+            throw new GraftException("the data has a single class ('" + data.classNames().get(0) + "'); ranking needs at least 2");
+        }
+        List<Estimator> estimators = o.metrics().stream().map(Estimators::byName).toList();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        o.metrics().forEach(m -> seconds.put(m, 0.0));
+        List<RankReport.Candidate> candidates = new ArrayList<>();
+        List<double[][]> finalFeatures = new ArrayList<>();
+        double extraction = 0;
+        for (String id : models) {
+            long t0 = System.nanoTime();
+            log.accept("features of " + id);
+            LayerFeatures f;
+            try (EncoderModel m = EncoderModel.load(id)) {
+                EmbedOptions eo = EmbedOptions.defaults(m).withBatchSize(32);
+                if (o.pooling() != null) {
+                    eo = eo.withPooling(o.pooling());
+                }
+                if (o.maxLength() != null) {
+                    eo = eo.withMaxLength(Math.min(o.maxLength(), m.info().maxPositions()));
+                }
+                f = cache.get(m, data.texts(), eo, o.layers(), progress);
+            }
+            extraction += (System.nanoTime() - t0) / 1e9;
+            double[][] last = LayerFeatures.toDouble(f.last());
+            finalFeatures.add(last);
+            candidates.add(new RankReport.Candidate(id, -1, score(estimators, last, data, seconds)));
+            if (o.layers()) {
+                for (int l = 0; l < f.layers().size(); l++) {
+                    candidates.add(new RankReport.Candidate(id, l, score(estimators, LayerFeatures.toDouble(f.layer(l)), data, seconds)));
+                }
+            }
+        }
+        TeamSelection.Result team = null;
+        if (o.teamSize() > 0) {
+            long t0 = System.nanoTime();
+            team = TeamSelection.greedy(finalFeatures, data.labels(), data.numClasses(), Estimators.byName(o.teamMetric()), o.teamSize());
+            seconds.merge(o.teamMetric(), (System.nanoTime() - t0) / 1e9, Double::sum);
+        }
+        return new RankReport(data.size(), data.numClasses(), o.metrics(), candidates, team, o.teamSize() > 0 ? o.teamMetric() : null,
+                extraction, seconds);
+    }
+
+    private static Map<String, Double> score(List<Estimator> estimators, double[][] features, LabelledTexts data,
+                                             Map<String, Double> seconds) {
+        Map<String, Double> scores = new LinkedHashMap<>();
+        for (Estimator e : estimators) {
+            long t0 = System.nanoTime();
+            scores.put(e.name(), e.score(features, data.labels(), data.numClasses()));
+            seconds.merge(e.name(), (System.nanoTime() - t0) / 1e9, Double::sum);
+        }
+        return scores;
+    }
+}
