@@ -14,7 +14,10 @@ import dev.graft.GraftException;
  * A = αI + βFᵀF and m = βA⁻¹Fᵀy is maximised by the paper's fixed-point iteration γ = Σ βσᵢ/(α + βσᵢ),
  * α ← γ/mᵀm, β ← (n − γ)/‖Fm − y‖², carried out in the eigenbasis of FᵀF (σᵢ its eigenvalues) so each iteration costs
  * O(d). We iterate to a relative change below 1e-13 (double precision), not the looser stopping rule of the reference
- * code. Classification uses one-hot targets one-vs-rest and averages L/n over the classes; regression averages over
+ * code. The supremum can lie on a boundary, where the iteration runs off instead of converging: α → ∞ (the features
+ * explain nothing of y; the model w = 0) and, when n ≤ rank F, β → ∞ (an exact fit); both limits are evaluated in
+ * closed form and the largest of the three values is returned, so the result is the maximum evidence in every case.
+ * Classification uses one-hot targets one-vs-rest and averages L/n over the classes; regression averages over
  * the target columns. Features are used as given (no centring, no bias column), as in the paper.
  *
  * <p>Cost: one Gram matrix FᵀF (O(n·d²), shared with the other estimators) and one symmetric eigendecomposition
@@ -137,6 +140,9 @@ public final class LogMe implements Estimator {
             }
             double na = gamma / m2;
             double nb = (n - gamma) / res2;
+            if (!(na > 0 && nb > 0 && na < 1e300 && nb < 1e300)) {
+                break; // running off to a boundary (α → ∞ or β → ∞): the limits below cover it
+            }
             boolean done = Math.abs(na - alpha) <= TOLERANCE * na && Math.abs(nb - beta) <= TOLERANCE * nb;
             alpha = na;
             beta = nb;
@@ -145,6 +151,12 @@ public final class LogMe implements Estimator {
             }
         }
         double value = evidenceAt(alpha, beta, sigma, z2, outside, r, n, d);
+        if (!Double.isFinite(value)) {
+            value = Double.NEGATIVE_INFINITY;
+        }
+        // α → ∞ (w = 0, the features explain nothing): L = −n/2 (log(2π‖y‖²/n) + 1) at the best β = n/‖y‖².
+        // The fixed point runs off toward it when y is (nearly) orthogonal to every feature direction.
+        value = Math.max(value, -n / 2.0 * (Math.log(2 * Math.PI * yy / n) + 1));
         if (r >= n) {
             // n ≤ rank(F): F can fit y exactly and the evidence may increase without bound in β toward a finite
             // supremum (the fixed point then never converges). That limit, maximised over α in closed form:
@@ -155,9 +167,10 @@ public final class LogMe implements Estimator {
                 mm += z2[i] / (sigma[i] * sigma[i]);
                 logSigma += Math.log(sigma[i]);
             }
-            double a = r / mm;
-            double limit = -0.5 * logSigma + r / 2.0 * Math.log(a) - n / 2.0 * Math.log(2 * Math.PI) - a / 2 * mm;
-            value = Math.max(value, limit);
+            if (mm > 0) {
+                double a = r / mm;
+                value = Math.max(value, -0.5 * logSigma + r / 2.0 * Math.log(a) - n / 2.0 * Math.log(2 * Math.PI) - a / 2 * mm);
+            }
         }
         return value / n;
     }

@@ -115,6 +115,26 @@ class LogMeTest {
     }
 
     @Test
+    void matchesBruteForceWhenTheFeaturesExplainNothing() {
+        // centred noise features and a target with a non-zero mean: the best model is w = 0 (α → ∞), reached only in
+        // the limit; LogME evaluates that limit in closed form, the grid approaches it from below
+        java.util.Random r = new java.util.Random(13);
+        double[][] f = new double[200][3];
+        int[] y = new int[200];
+        for (int i = 0; i < 200; i++) {
+            y[i] = i % 4;
+            for (int j = 0; j < 3; j++) {
+                f[i][j] = r.nextGaussian();
+            }
+        }
+        SelectData s = new SelectData(f, y, 4);
+        double logme = new LogMe().score(f, y, 4);
+        double brute = bruteForceLogMe(s);
+        assertTrue(logme >= brute - 1e-12 * Math.abs(brute), "LogME " + logme + " below brute force " + brute);
+        assertEquals(brute, logme, 1e-6 * Math.abs(brute));
+    }
+
+    @Test
     void invariantToRelabellingTheClasses() {
         SelectData s = SelectData.clusters(200, 16, 5, 1.0, 3);
         int[] perm = {3, 0, 4, 1, 2};
