@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FeatureCache {
     private static final Logger LOG = LoggerFactory.getLogger(FeatureCache.class);
+    /** Part of every key: bump it whenever extraction changes what it computes, so stale entries are never reused. */
+    private static final String FORMAT = "2";
     private final Path dir;
     private final boolean reuse;
 
@@ -114,7 +116,7 @@ public final class FeatureCache {
     static String key(String weightsSha, List<String> texts, EmbedOptions o, boolean allLayers) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((weightsSha + "|" + o.pooling() + "|" + o.normalize() + "|" + o.maxLength() + "|" + o.prefix() + "|"
+            md.update((FORMAT + "|" + weightsSha + "|" + o.pooling() + "|" + o.normalize() + "|" + o.maxLength() + "|" + o.prefix() + "|"
                     + allLayers + "|" + texts.size() + "\n").getBytes(StandardCharsets.UTF_8));
             for (String t : texts) {
                 byte[] b = t.getBytes(StandardCharsets.UTF_8);

@@ -58,7 +58,8 @@ public final class Embedder {
      * Pooled features of every layer, for ranking layers and models: index 0 is the embedding layer's output, index
      * {@code l} the output of transformer layer {@code l}. Each layer is pooled as {@link #options()} says (for
      * {@code pooler}, the last layer uses the pooler and the others their CLS vector, since the pooler was trained on
-     * the last layer only) and normalised if asked.
+     * the last layer only) and normalised if asked. The embedding layer is always mean-pooled: before any attention its
+     * CLS vector is the same for every text.
      *
      * @return [layers + 1][texts.size()][hiddenSize]
      */
@@ -121,6 +122,9 @@ public final class Embedder {
             for (int l = 0; l < hidden.size(); l++) {
                 boolean last = l == hidden.size() - 1;
                 Pooling p = options.pooling() == Pooling.POOLER && !last ? Pooling.CLS : options.pooling();
+                if (l == 0 && p == Pooling.CLS) {
+                    p = Pooling.MEAN; // before any attention, the CLS vector is the same for every text
+                }
                 EncoderOutput layer = new EncoderOutput(hidden.get(l), last ? out.pooled() : null, List.of());
                 result.add(rows(pool(layer, in.mask(), p), batch.size()));
             }

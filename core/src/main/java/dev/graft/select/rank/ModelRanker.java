@@ -94,10 +94,11 @@ public final class ModelRanker {
             extraction += (System.nanoTime() - t0) / 1e9;
             double[][] last = LayerFeatures.toDouble(f.last());
             finalFeatures.add(last);
-            candidates.add(new RankReport.Candidate(id, -1, score(estimators, last, data, seconds)));
+            candidates.add(new RankReport.Candidate(id, -1, score(estimators, last, data, seconds, id)));
             if (o.layers()) {
                 for (int l = 0; l < f.layers().size(); l++) {
-                    candidates.add(new RankReport.Candidate(id, l, score(estimators, LayerFeatures.toDouble(f.layer(l)), data, seconds)));
+                    candidates.add(new RankReport.Candidate(id, l, score(estimators, LayerFeatures.toDouble(f.layer(l)), data,
+                            seconds, id + " @ layer " + l)));
                 }
             }
         }
@@ -112,11 +113,15 @@ public final class ModelRanker {
     }
 
     private static Map<String, Double> score(List<Estimator> estimators, double[][] features, LabelledTexts data,
-                                             Map<String, Double> seconds) {
+                                             Map<String, Double> seconds, String candidate) {
         Map<String, Double> scores = new LinkedHashMap<>();
         for (Estimator e : estimators) {
             long t0 = System.nanoTime();
-            scores.put(e.name(), e.score(features, data.labels(), data.numClasses()));
+            try {
+                scores.put(e.name(), e.score(features, data.labels(), data.numClasses()));
+            } catch (GraftException ex) {
+                throw new GraftException(candidate + ", " + e.name() + ": " + ex.getMessage(), ex);
+            }
             seconds.merge(e.name(), (System.nanoTime() - t0) / 1e9, Double::sum);
         }
         return scores;
