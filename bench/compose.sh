@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do case "$1" in
   --sizes) sizes=$2; shift 2;; --model) model=$2; shift 2;; --tasks) tasks=$2; shift 2;; --cap) cap=$2; shift 2;;
   --epochs) epochs=$2; shift 2;; --methods) methods=$2; shift 2;; --out) out=$2; shift 2;;
   *) echo "unknown option $1" >&2; exit 2;; esac; done
-rm -rf "$out"; mkdir -p "$out"
+rm -rf "$out"; mkdir -p "$out/runs" "$out/sources"
 bash bench/install-data.sh
 python3 bench/make-tasks.py --tasks "$tasks" --out "$out/data" >/dev/null
 # stratified subsamples (fixed seed): train-all (capped at --cap), train-<n> for each size; test capped at cap/4
