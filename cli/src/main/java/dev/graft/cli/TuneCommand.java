@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
             "  graft tune --model bge-small-en-v1.5 --train pairs.jsonl --task retrieval --method lora --r 16 --output retr",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --method adapter --adapter-config houlsby --output a",
             "  graft tune ... --output my-adapter --resume      (continue a run that was stopped)"})
-final class TuneCommand implements Callable<Integer> {
+class TuneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "ID|DIR")
     String model;
 
@@ -51,7 +51,7 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data; selects the best checkpoint.")
     Path eval;
 
-    @Option(names = "--method", defaultValue = "lora", description = "PEFT method. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--method", description = "PEFT method. Default: lora (fuse: scalearn).")
     String method;
 
     @Option(names = "--output", required = true, paramLabel = "DIR", description = "Adapter directory (created).")
@@ -123,7 +123,7 @@ final class TuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Task t = Task.parse(task);
-        PeftMethod m = PeftMethods.byName(method);
+        PeftMethod m = PeftMethods.byName(methodName());
         if (Files.exists(output.resolve(AdapterFiles.CONFIG)) && !resume) {
             throw new GraftException(output + ": already holds an adapter; choose another --output, or --resume a stopped run");
         }
@@ -136,7 +136,8 @@ final class TuneCommand implements Callable<Integer> {
                 metric, 0.05);
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(model)) {
-            ObjectNode methodConfig = m.resolveConfig(base.encoder(), methodOptions == null ? Output.JSON.createObjectNode() : methodOptions.toConfig());
+            ObjectNode methodConfig = m.resolveConfig(base.encoder(), methodOverrides(base));
+            checkBase(base, m, methodConfig);
             LabelSpace labels = LabelSpace.fromTraining(t, trainSet);
             Pooling p = pooling == null ? base.defaultPooling() : Pooling.parse(pooling);
             try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, seed)) {
@@ -154,13 +155,17 @@ final class TuneCommand implements Callable<Integer> {
                 if (eval != null) {
                     inputs.put("eval", eval);
                 }
-                Provenance.write(output, Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
-                        seed, r.finalMetrics()));
+                ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
+                        seed, r.finalMetrics());
+                addProvenance(record, m, methodConfig);
+                Provenance.write(output, record);
                 long adapterBytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
                 Map<String, Object> summary = new LinkedHashMap<>();
                 summary.put("output", output.toString());
                 summary.put("method", m.name());
                 summary.put("trainable_parameters", tm.trainableCount());
+                // the method's own parameters, without the task head (for compositions: the transfer parameters)
+                summary.put("method_parameters", tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum());
                 summary.put("trainable_percent", 100.0 * tm.trainableCount() / base.info().parameters());
                 summary.put("adapter_bytes", adapterBytes);
                 summary.put("metrics", r.finalMetrics());
@@ -186,6 +191,24 @@ final class TuneCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The PEFT method's CLI name. */
+    String methodName() {
+        return method == null ? "lora" : method;
+    }
+
+    /** The method's options (adapter_config.json keys) from the command line. */
+    ObjectNode methodOverrides(EncoderModel base) {
+        return methodOptions == null ? Output.JSON.createObjectNode() : methodOptions.toConfig();
+    }
+
+    /** Checks, before training, that what the method builds on fits {@code base}. */
+    void checkBase(EncoderModel base, PeftMethod m, ObjectNode methodConfig) {
+    }
+
+    /** Adds method-specific records to {@code graft_provenance.json}. */
+    void addProvenance(ObjectNode record, PeftMethod m, ObjectNode methodConfig) {
     }
 
     static String formatMetrics(Map<String, Double> metrics) {

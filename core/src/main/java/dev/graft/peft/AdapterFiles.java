@@ -75,7 +75,12 @@ public final class AdapterFiles {
      */
     public static void save(TaskModel model, Path dir, int maxLength) {
         boolean seqCls = model.head() != null;
-        ObjectNode config = model.methodConfig().deepCopy();
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new GraftException(dir + ": cannot create the adapter directory (" + e.getMessage() + ")", e);
+        }
+        ObjectNode config = model.method().saveFiles(model.methodConfig().deepCopy(), dir).deepCopy();
         config.put("peft_type", model.method().peftType());
         config.put("graft_method", model.method().name());
         config.put("task_type", seqCls ? "SEQ_CLS" : "FEATURE_EXTRACTION");
@@ -171,19 +176,12 @@ public final class AdapterFiles {
         if (!ignored.isEmpty()) {
             LOG.warn("{}: ignoring keys {} that {} does not use", configFile, ignored, method.name());
         }
+        options = method.loadFiles(options, dir);
         ObjectNode resolved = method.inferenceConfig(method.resolveConfig(base.encoder(), options));
 
-        Map<String, float[]> tensors = TensorFiles.readAll(weights);
         Map<String, float[]> encoderTensors = new LinkedHashMap<>();
         Map<String, float[]> headTensors = new LinkedHashMap<>();
-        for (Map.Entry<String, float[]> e : tensors.entrySet()) {
-            String k = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
-            if (k.startsWith(TaskHead.NAME + ".")) {
-                headTensors.put(k, e.getValue());
-            } else {
-                encoderTensors.put(k.startsWith("bert.") ? k.substring(5) : k, e.getValue());
-            }
-        }
+        splitTensors(TensorFiles.readAll(weights), encoderTensors, headTensors);
         TaskInfo info = readTask(dir);
         LabelSpace labels;
         Pooling pooling;
@@ -222,6 +220,44 @@ public final class AdapterFiles {
             throw e;
         }
         return model;
+    }
+
+    /**
+     * The method's tensors in an adapter's {@code adapter_model.safetensors}, by the names {@link
+     * Adaptation#parameters()} uses (PEFT's {@code base_model.model.} and {@code bert.} prefixes removed, the task head
+     * left out). For methods that start from other adapters (composition, MHR-μ initialisation).
+     *
+     * @param dir an adapter directory
+     */
+    public static Map<String, float[]> readAdapterTensors(Path dir) {
+        Path weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            throw new GraftException(dir + ": no " + WEIGHTS + "; is this an adapter directory?");
+        }
+        Map<String, float[]> encoderTensors = new LinkedHashMap<>();
+        splitTensors(TensorFiles.readAll(weights), encoderTensors, new LinkedHashMap<>());
+        return encoderTensors;
+    }
+
+    /** Reads {@code adapter_config.json} of an adapter directory. */
+    public static ObjectNode readConfig(Path dir) {
+        Path f = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(f)) {
+            throw new GraftException(dir + ": no " + CONFIG + "; is this an adapter directory?");
+        }
+        return (ObjectNode) readJson(f);
+    }
+
+    private static void splitTensors(Map<String, float[]> tensors, Map<String, float[]> encoderTensors,
+                                     Map<String, float[]> headTensors) {
+        for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+            String k = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
+            if (k.startsWith(TaskHead.NAME + ".")) {
+                headTensors.put(k, e.getValue());
+            } else {
+                encoderTensors.put(k.startsWith("bert.") ? k.substring(5) : k, e.getValue());
+            }
+        }
     }
 
     private static void assign(Map<String, Parameter> params, Map<String, float[]> values, Path file, String what) {

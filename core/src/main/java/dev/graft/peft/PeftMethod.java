@@ -54,4 +54,26 @@ public interface PeftMethod {
     default ObjectNode inferenceConfig(ObjectNode config) {
         return config;
     }
+
+    /**
+     * Called by {@link AdapterFiles#save} before it writes {@code adapter_config.json} into {@code dir}: a method whose
+     * config refers to other files (e.g. the source adapters a composition combines) copies them into {@code dir} here
+     * and returns the config to write, with those references made relative to {@code dir}, so that the directory is
+     * self-contained. Default: nothing to copy, the config unchanged.
+     *
+     * @param config the resolved config the model was built with (not modified)
+     * @param dir    the adapter directory being written (exists)
+     */
+    default ObjectNode saveFiles(ObjectNode config, java.nio.file.Path dir) {
+        return config;
+    }
+
+    /**
+     * The inverse of {@link #saveFiles}, called by {@link AdapterFiles#load} on the options read from
+     * {@code dir/adapter_config.json} before {@link #resolveConfig}: resolves references relative to {@code dir} and
+     * checks what was recorded about them. Default: the options unchanged.
+     */
+    default ObjectNode loadFiles(ObjectNode options, java.nio.file.Path dir) {
+        return options;
+    }
 }

@@ -63,6 +63,9 @@ public record TrainingConfig(int epochs, int batchSize, int accumulation, double
             case "bitfit", "ia3", "lst" -> 3e-3;
             case "prefix" -> 1e-3;
             case "prompt" -> 3e-2;
+            // ScaLearn trains a handful of scales (N per site or fewer): they move slowly at adapter learning rates
+            case "scalearn", "scalearn-uniform", "scalearn++", "scalearn-uniform++" -> 1e-2;
+            case "fusion" -> 5e-4;
             default -> 1e-3;
         };
     }

@@ -29,4 +29,33 @@ public final class ToyTasks {
         }
         return out;
     }
+
+    /** "animal" texts name cat/dog, "colour" texts red/blue/green, among neutral words (no sentiment words). */
+    public static List<Example> topic(int n, long seed) {
+        return cued(n, seed, new String[] {"cat", "dog"}, new String[] {"red", "blue", "green"}, "animal", "colour",
+                new String[] {"the", "a", "movie", "film", "is", "was", "very", "sat", "on", "mat", "and", "i"});
+    }
+
+    /** "java" texts name java, "python" texts python, among neutral words (no sentiment or topic words). */
+    public static List<Example> language(int n, long seed) {
+        return cued(n, seed, new String[] {"java"}, new String[] {"python"}, "java", "python",
+                new String[] {"the", "a", "is", "was", "very", "sat", "on", "mat", "and", "i", "you", "or", "not"});
+    }
+
+    private static List<Example> cued(int n, long seed, String[] a, String[] b, String labelA, String labelB, String[] neutral) {
+        Random r = new Random(seed);
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            boolean first = i % 2 == 0;
+            StringBuilder sb = new StringBuilder();
+            int len = 3 + r.nextInt(4);
+            int cue = r.nextInt(len);
+            for (int k = 0; k < len; k++) {
+                String[] pool = k == cue ? (first ? a : b) : neutral;
+                sb.append(k == 0 ? "" : " ").append(pool[r.nextInt(pool.length)]);
+            }
+            out.add(new Example(sb.toString(), null, first ? labelA : labelB, "toy:" + (i + 1)));
+        }
+        return out;
+    }
 }

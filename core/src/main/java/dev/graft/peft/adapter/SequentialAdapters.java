@@ -42,6 +42,11 @@ import java.util.Random;
  * ({@code double_seq_bn}, Houlsby, computes what Graft's {@code houlsby} does, but defaults to swish).
  * Initialisation: the up-projection is zero, so the adapted encoder starts exactly as the base; the down-projection is
  * N(0, 0.02²) and the biases zero.
+ *
+ * <p>Option {@code init_from} (a list of adapter directories of this method, same base model, sites and width):
+ * MHR-μ (Caccia et al., "Multi-Head Adapter Routing for Cross-Task Generalization", NeurIPS 2023,
+ * https://arxiv.org/abs/2211.03831) — every tensor starts as the element-wise mean of the library's adapters, then
+ * trains as usual. The saved adapter holds the fine-tuned weights; loading it ignores {@code init_from}.
  */
 public final class SequentialAdapters implements PeftMethod {
     @Override
@@ -59,23 +64,78 @@ public final class SequentialAdapters implements PeftMethod {
         return "Houlsby et al. 2019, https://arxiv.org/abs/1902.00751; Pfeiffer et al. 2021, https://arxiv.org/abs/2005.00247";
     }
 
+    /** MHR-μ: adapter directories whose mean initialises the new adapter. */
+    public static final String INIT_FROM = "init_from";
+    private static final java.util.Set<String> KEYS;
+
+    static {
+        java.util.Set<String> k = new java.util.HashSet<>(SequentialAdapterConfig.KEYS);
+        k.add(INIT_FROM);
+        KEYS = java.util.Set.copyOf(k);
+    }
+
     @Override
     public java.util.Set<String> configKeys() {
-        return SequentialAdapterConfig.KEYS;
+        return KEYS;
     }
 
     @Override
     public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
-        PeftConfigs.rejectUnknown(overrides, SequentialAdapterConfig.KEYS, name());
+        PeftConfigs.rejectUnknown(overrides, KEYS, name());
         int hidden = encoder.hiddenSize();
-        return SequentialAdapterConfig.parse(overrides, hidden).toJson(overrides, hidden);
+        ObjectNode out = SequentialAdapterConfig.parse(overrides, hidden).toJson(overrides, hidden);
+        if (overrides.hasNonNull(INIT_FROM)) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = out.putArray(INIT_FROM);
+            PeftConfigs.strings(overrides, INIT_FROM).forEach(d -> a.add(java.nio.file.Path.of(d).toAbsolutePath().normalize().toString()));
+        }
+        return out;
+    }
+
+    /** The saved weights are the fine-tuned ones: loading does not re-read the library. */
+    @Override
+    public ObjectNode inferenceConfig(ObjectNode config) {
+        ObjectNode c = config.deepCopy();
+        c.remove(INIT_FROM);
+        return c;
     }
 
     @Override
     public SequentialAdaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed) {
-        List<PlacedAdapter> adapters = createAdapters(encoder, SequentialAdapterConfig.parse(config, encoder.hiddenSize()),
-                manager, seed);
+        SequentialAdapterConfig c = SequentialAdapterConfig.parse(config, encoder.hiddenSize());
+        List<PlacedAdapter> adapters = createAdapters(encoder, c, manager, seed);
+        if (config.hasNonNull(INIT_FROM)) {
+            initFromMean(adapters, c, PeftConfigs.strings(config, INIT_FROM), encoder.hiddenSize());
+        }
         return new SequentialAdaptation(adapters);
+    }
+
+    /** MHR-μ: sets every adapter tensor to the element-wise mean of the same tensor in the library's adapters. */
+    private static void initFromMean(List<PlacedAdapter> adapters, SequentialAdapterConfig config, List<String> dirs, int hidden) {
+        List<AdapterLibrary.Source> sources = AdapterLibrary.read(dirs.stream().map(java.nio.file.Path::of).toList(), hidden, INIT_FROM);
+        for (AdapterLibrary.Source s : sources) {
+            if (s.config().mhAdapter() != config.mhAdapter() || s.config().outputAdapter() != config.outputAdapter()
+                    || s.config().bottleneckSize() != config.bottleneckSize()) {
+                throw new dev.graft.GraftException(s.dir() + ": " + INIT_FROM + " adapter has config " + s.config().config()
+                        + " with bottleneck " + s.config().bottleneckSize() + ", but the new adapter is " + config.config()
+                        + " with bottleneck " + config.bottleneckSize() + "; give the same --adapter-config and width");
+            }
+        }
+        for (PlacedAdapter a : adapters) {
+            for (Map.Entry<String, Parameter> e : a.parameters().entrySet()) {
+                float[] mean = new float[Math.toIntExact(e.getValue().getArray().size())];
+                for (AdapterLibrary.Source s : sources) {
+                    float[] v = s.tensors().get(e.getKey());
+                    if (v == null || v.length != mean.length) {
+                        throw new dev.graft.GraftException(s.dir().resolve(dev.graft.peft.AdapterFiles.WEIGHTS) + ": tensor '"
+                                + e.getKey() + "' is " + (v == null ? "missing" : "of " + v.length + " values, expected " + mean.length));
+                    }
+                    for (int i = 0; i < mean.length; i++) {
+                        mean[i] += v[i] / sources.size();
+                    }
+                }
+                dev.graft.model.Arrays2.assign(e.getValue().getArray(), mean);
+            }
+        }
     }
 
     /**
