@@ -302,7 +302,35 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
                 }
             }
         }
+        unmap(b);
         return out;
+    }
+
+    private static final sun.misc.Unsafe UNSAFE = unsafe();
+
+    private static sun.misc.Unsafe unsafe() {
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (sun.misc.Unsafe) f.get(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Releases a mapping this class made and no one else holds, at once rather than at some later GC: otherwise
+     * every tensor read stays mapped (and its pages count in the process's resident memory) until the buffer
+     * object is collected, which made a streaming merge's RSS grow with the model's size.
+     */
+    private static void unmap(ByteBuffer b) {
+        if (UNSAFE != null && b.isDirect()) {
+            try {
+                UNSAFE.invokeCleaner(b);
+            } catch (RuntimeException ignored) {
+                // a view or an already-released buffer: the GC will release it
+            }
+        }
     }
 
     /** The elements of an integer tensor (I64, I32, I16, I8, U8, BOOL). */
