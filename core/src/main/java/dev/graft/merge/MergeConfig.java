@@ -186,9 +186,6 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
             }
         }
         if (m != null && !ms.isMissingNode() && ms != null && ms.isArray()) {
-            if (m.needsBase() && base == null) {
-                errors.add("base_model: merge method " + m.name() + " needs a base model (task vectors are differences from it)");
-            }
             int count = ms.size();
             if (count < m.minModels() || count > m.maxModels()) {
                 errors.add("models: " + m.name() + " takes " + m.minModels() + (m.maxModels() == Integer.MAX_VALUE ? " or more"

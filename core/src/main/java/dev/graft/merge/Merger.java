@@ -162,6 +162,10 @@ public final class Merger {
         List<ModelSource> models = new ArrayList<>();
         ModelSource base = null;
         List<SafetensorsStore> fishers = new ArrayList<>();
+        if (method.needsBase() && cfg.baseModel() == null) {
+            throw new GraftException("base_model: merge method " + method.name() + " needs a base model (task vectors are"
+                    + " differences from it); only LoRA adapters merge without one");
+        }
         try {
             if (cfg.baseModel() != null) {
                 base = new ModelSource(cfg.baseModel(), Path.of(cfg.baseModel()), null);

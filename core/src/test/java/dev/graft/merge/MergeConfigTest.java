@@ -59,13 +59,14 @@ class MergeConfigTest {
                 merge_method: ties
                 parameters: {lambda: [1, x]}
                 dtype: float8
+                seed: 1.5
                 slices: []
                 """));
         String m = e.getMessage();
         assertTrue(m.startsWith("merge.yml: 7 problems: "), m);
         for (String part : new String[] {"models[0].parameters.weight: expected a number", "models[0].parameters.densty: not a parameter",
             "models[1].model: missing", "parameters.lambda[1]: expected a number", "dtype: 'float8'", "slices: unknown key",
-            "base_model: merge method ties needs a base model"}) {
+            "seed: expected an integer"}) {
             assertTrue(m.contains(part), "missing '" + part + "' in: " + m);
         }
         assertTrue(!m.contains("\n"), "one line");
