@@ -59,8 +59,14 @@ public final class Merger {
      * @param threads     merge threads (≥ 1)
      * @param hashInputs  record every input file's SHA-256 in the provenance (reads the inputs once more)
      * @param progress    progress receiver (units: bytes written)
+     * @param chunked     merge element-wise and magnitude-pruned methods chunk by chunk (bounded memory; the
+     *                    default); false holds whole tensors (the reference path, kept for tests)
      */
-    public record Options(long shardBytes, int threads, boolean hashInputs, Progress progress) {
+    public record Options(long shardBytes, int threads, boolean hashInputs, Progress progress, boolean chunked) {
+        public Options(long shardBytes, int threads, boolean hashInputs, Progress progress) {
+            this(shardBytes, threads, hashInputs, progress, true);
+        }
+
         public Options {
             if (shardBytes <= 0 || threads <= 0) {
                 throw new GraftException("--out-shard-size and --threads must be positive");
@@ -249,6 +255,38 @@ public final class Merger {
                         MergeInput in = new MergeInput(p.name, layer, b, inputs, mp,
                                 MergeConfig.resolve(cfg.parameters(), p.name, layer, layersFinal), cfg.seed(), fs);
                         return encode(method.merge(in), p.dtype);
+                    }, new Streamer() {
+                        @Override
+                        public boolean handles(Planned p) {
+                            if (!p.isFloat || !options.chunked() || !ChunkedMerge.supports(method)) {
+                                return false;
+                            }
+                            for (ModelSource m : all) {
+                                if (m.folds(p.name)) {
+                                    return false;
+                                }
+                            }
+                            return true;
+                        }
+
+                        @Override
+                        public void write(FileChannel ch, Planned p) throws IOException {
+                            int layer = layerOf(p.name);
+                            List<Map<String, Double>> mp = new ArrayList<>();
+                            List<SafetensorsStore> stores = new ArrayList<>();
+                            for (int i = 0; i < models.size(); i++) {
+                                mp.add(MergeConfig.resolve(cfg.models().get(i).parameters(), p.name, layer, layersFinal));
+                                stores.add(models.get(i).store);
+                            }
+                            long n = 1;
+                            for (long d : p.shape) {
+                                n *= d;
+                            }
+                            ChunkedMerge.write(ch, method, new ChunkedMerge.Inputs(p.name, n, layer,
+                                    baseFinal == null ? null : baseFinal.store, stores, method instanceof FisherMerge ? fishers : null, mp,
+                                    MergeConfig.resolve(cfg.parameters(), p.name, layer, layersFinal), cfg.seed()), p.dtype, pool,
+                                    options.threads());
+                        }
                     });
                     for (Planned p : shards.get(s)) {
                         weightMap.put(p.name, file);
@@ -308,11 +346,21 @@ public final class Merger {
         ByteBuffer apply(Planned p) throws Exception;
     }
 
+    /** Tensors merged chunk by chunk straight into the file (see {@link ChunkedMerge}). */
+    private interface Streamer {
+        boolean handles(Planned p);
+
+        void write(FileChannel ch, Planned p) throws IOException;
+    }
+
+    private static final ByteBuffer STREAMED = ByteBuffer.allocate(0);
+
     /**
      * Writes one shard: merges are submitted in order with at most 2 × threads results waiting, and the writer
      * streams each result to the file as soon as its turn comes.
      */
-    private static void writeShard(Path file, List<Planned> tensors, ExecutorService pool, Options options, Compute compute) {
+    private static void writeShard(Path file, List<Planned> tensors, ExecutorService pool, Options options, Compute compute,
+                                   Streamer streamer) {
         int n = tensors.size();
         List<CompletableFuture<ByteBuffer>> results = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -327,6 +375,10 @@ public final class Merger {
                     return;
                 }
                 int k = i;
+                if (streamer.handles(tensors.get(k))) {
+                    results.get(k).complete(STREAMED);
+                    continue;
+                }
                 pool.execute(() -> {
                     try {
                         results.get(k).complete(compute.apply(tensors.get(k)));
@@ -356,7 +408,12 @@ public final class Merger {
                     }
                     throw new IOException("merging " + p.name + " failed: " + c, c);
                 }
-                writeChunked(ch, b);
+                if (b == STREAMED) {
+                    streamer.write(ch, p);
+                } else {
+                    writeChunked(ch, b);
+                }
+                f.obtrudeValue(null); // the writer keeps this callback until the shard is done: let the merged bytes go now
                 window.release();
                 options.progress().advance(p.bytes);
             });
@@ -369,7 +426,7 @@ public final class Merger {
     }
 
     /** Writes in 1 MiB slices so the JDK's per-thread temporary direct buffer stays small. */
-    private static void writeChunked(FileChannel ch, ByteBuffer b) throws IOException {
+    static void writeChunked(FileChannel ch, ByteBuffer b) throws IOException {
         int chunk = 1 << 20;
         while (b.hasRemaining()) {
             ByteBuffer s = b.slice();

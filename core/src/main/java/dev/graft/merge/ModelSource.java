@@ -60,6 +60,11 @@ final class ModelSource implements AutoCloseable {
         this.adapter = a;
     }
 
+    /** True if an adapter is folded into this tensor on read. */
+    boolean folds(String name) {
+        return foldedModules.containsKey(name);
+    }
+
     Set<String> names() {
         return store.names();
     }

@@ -26,7 +26,12 @@ public final class TaskVectors {
 
     /** How many of n elements a density keeps: round(density·n), clamped to [0, n]. */
     public static int keepCount(double density, int n) {
-        return (int) Math.max(0, Math.min(n, Math.round(density * n)));
+        return (int) keepCount(density, (long) n);
+    }
+
+    /** As {@link #keepCount(double, int)} for long counts. */
+    public static long keepCount(double density, long n) {
+        return Math.max(0, Math.min(n, Math.round(density * n)));
     }
 
     /**
