@@ -14,8 +14,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "graft", mixinStandardHelpOptions = true, versionProvider = GraftCli.Version.class,
         description = "Transfer learning for the JVM: embed with, convert, and fine-tune pretrained encoders.",
         subcommands = {ModelsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class,
-            EvalCommand.class, PredictCommand.class, ExportCommand.class, QuickstartCommand.class, RankCommand.class,
-            FeaturesCommand.class,
+            EvalCommand.class, PredictCommand.class, ExportCommand.class, RankCommand.class, FeaturesCommand.class,
+            MergeCommand.class, FisherCommand.class, QuickstartCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter"})

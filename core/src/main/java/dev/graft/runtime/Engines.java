@@ -38,6 +38,11 @@ public final class Engines {
         }
     }
 
+    /** The thread count set with {@link #configure}, or 0 (all cores) if none was set. */
+    public static synchronized int configuredThreadCount() {
+        return configuredThreads;
+    }
+
     /** The PyTorch engine, started on first use in offline mode. */
     public static Engine pytorch() {
         Engine e = engine;

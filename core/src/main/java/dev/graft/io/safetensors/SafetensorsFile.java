@@ -302,7 +302,75 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
                 }
             }
         }
+        unmap(b);
         return out;
+    }
+
+    private static final sun.misc.Unsafe UNSAFE = unsafe();
+
+    private static sun.misc.Unsafe unsafe() {
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            return (sun.misc.Unsafe) f.get(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Releases a mapping this class made and no one else holds, at once rather than at some later GC: otherwise
+     * every tensor read stays mapped (and its pages count in the process's resident memory) until the buffer
+     * object is collected, which made a streaming merge's RSS grow with the model's size.
+     */
+    private static void unmap(ByteBuffer b) {
+        if (UNSAFE != null && b.isDirect()) {
+            try {
+                UNSAFE.invokeCleaner(b);
+            } catch (RuntimeException ignored) {
+                // a view or an already-released buffer: the GC will release it
+            }
+        }
+    }
+
+    /**
+     * Reads {@code count} elements starting at element {@code from} of a float tensor (F32, F16, BF16, F64) into
+     * {@code into[0..count)}: only that byte range is mapped, and it is unmapped before returning, so reading a
+     * tensor piece by piece keeps neither the whole tensor in memory nor its pages in this process's resident set.
+     */
+    public void readFloats(String name, long from, float[] into, int count) {
+        TensorInfo t = info(name);
+        if (from < 0 || count < 0 || from + count > t.elementCount() || count > into.length) {
+            throw new GraftException(path + ": range [" + from + ", " + (from + count) + ") is outside tensor '" + name + "'");
+        }
+        int size = t.dtype().size();
+        ByteBuffer b;
+        try {
+            b = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + from * size, (long) count * size)
+                    .order(ByteOrder.LITTLE_ENDIAN);
+        } catch (IOException e) {
+            throw new GraftException(path + ": cannot map tensor '" + name + "' (" + e.getMessage() + ")", e);
+        }
+        switch (t.dtype()) {
+            case F32 -> b.asFloatBuffer().get(into, 0, count);
+            case F16 -> {
+                for (int i = 0; i < count; i++) {
+                    into[i] = FloatFormats.halfToFloat(b.getShort(i * 2));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < count; i++) {
+                    into[i] = FloatFormats.bf16ToFloat(b.getShort(i * 2));
+                }
+            }
+            case F64 -> {
+                for (int i = 0; i < count; i++) {
+                    into[i] = (float) b.getDouble(i * 8);
+                }
+            }
+            default -> throw new GraftException(path + ": tensor '" + name + "' is " + t.dtype() + ", not a float type");
+        }
+        unmap(b);
     }
 
     /** The elements of an integer tensor (I64, I32, I16, I8, U8, BOOL). */

@@ -81,7 +81,7 @@ public final class SafetensorsStore implements TensorSource, AutoCloseable {
         return new SafetensorsStore(index, absDir, map);
     }
 
-    private SafetensorsFile fileFor(String name) {
+    private synchronized SafetensorsFile fileFor(String name) { // shards open lazily; merges read from several threads
         String shard = weightMap.get(name);
         if (shard == null) {
             throw new GraftException(location + ": no tensor named '" + name + "'");
@@ -114,6 +114,11 @@ public final class SafetensorsStore implements TensorSource, AutoCloseable {
     @Override
     public float[] readFloats(String name) {
         return fileFor(name).readFloats(name);
+    }
+
+    /** Reads part of a float tensor; see {@link SafetensorsFile#readFloats(String, long, float[], int)}. */
+    public void readFloats(String name, long from, float[] into, int count) {
+        fileFor(name).readFloats(name, from, into, count);
     }
 
     /** Metadata of the first shard (the single file's, when unsharded). */

@@ -1,0 +1,227 @@
+package dev.graft.merge;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import dev.graft.GraftException;
+import dev.graft.model.Arrays2;
+import dev.graft.model.TokenBatch;
+import dev.graft.runtime.Engines;
+import dev.graft.text.TokenizedText;
+import dev.graft.train.Example;
+import dev.graft.train.Task;
+import dev.graft.train.TaskModel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * aTLAS: task vectors composed with learned anisotropic scaling. Each task vector τₜ is split into parameter blocks
+ * b (here: one block per weight tensor) and one coefficient is learned per (task, block):
+ *
+ * <pre>  θ_b = θ₀_b + Σₜ λₜ,b · τₜ,b </pre>
+ *
+ * on a few target examples — supervised (cross-entropy with the target head) or unsupervised (mean prediction
+ * entropy). Only the T × B coefficients train. Gradients come from the engine's autograd: the encoder is run at the
+ * composed weights with gradients on the blocks, and by the chain rule ∂L/∂λₜ,b = ⟨∂L/∂θ_b, τₜ,b⟩ exactly (θ_b is
+ * linear in λ), which needs no copy of the task vectors on the engine side. Coefficients are updated with Adam.
+ *
+ * <p>Zhang et al., "Knowledge Composition using Task Vectors with Learned Anisotropic Scaling", NeurIPS 2024,
+ * arXiv:2407.02880.
+ */
+public final class Atlas {
+    private final TaskModel model;
+    private final List<Map<String, float[]>> taskVectors;
+    private final List<String> blocks;
+    private final Map<String, float[]> theta0 = new LinkedHashMap<>();
+    private final Map<String, Parameter> params = new LinkedHashMap<>();
+
+    /**
+     * Options.
+     *
+     * @param steps       Adam steps
+     * @param lr          Adam learning rate for the coefficients
+     * @param supervised  cross-entropy on the labels (true) or entropy minimisation (false: labels unused)
+     * @param batchSize   examples per step (all of them if larger)
+     * @param maxLength   token limit
+     * @param initLambda  every coefficient's start value (0 starts from the base)
+     * @param seed        batch sampling seed
+     */
+    public record Options(int steps, double lr, boolean supervised, int batchSize, int maxLength, double initLambda, long seed) {
+        public Options {
+            if (steps <= 0 || lr <= 0 || batchSize <= 0) {
+                throw new GraftException("aTLAS needs positive steps, learning rate and batch size");
+            }
+        }
+    }
+
+    /**
+     * The learned coefficients and the loss per step.
+     *
+     * @param blocks  block (tensor) names
+     * @param lambdas [tasks][blocks]
+     * @param losses  the objective at each step (before its update)
+     */
+    public record Result(List<String> blocks, double[][] lambdas, List<Double> losses) {
+    }
+
+    /**
+     * @param model       a classifier whose encoder currently holds θ₀ and whose head is the target task's
+     * @param taskVectors per task, tensor name to τ (flattened, the parameter's shape); names not in the encoder
+     *                    (e.g. heads) are ignored
+     */
+    public Atlas(TaskModel model, List<Map<String, float[]>> taskVectors) {
+        if (model.task() != Task.CLASSIFICATION || model.head() == null) {
+            throw new GraftException("aTLAS needs a classification model with its head");
+        }
+        this.model = model;
+        this.taskVectors = taskVectors;
+        Map<String, Parameter> enc = model.base().namedParameters();
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : enc.entrySet()) {
+            boolean any = false;
+            for (Map<String, float[]> tv : taskVectors) {
+                float[] t = tv.get(e.getKey());
+                if (t != null) {
+                    if (t.length != e.getValue().getArray().size()) {
+                        throw new GraftException("task vector for " + e.getKey() + " has " + t.length + " values, the parameter "
+                                + e.getValue().getArray().getShape());
+                    }
+                    any = true;
+                }
+            }
+            if (any) {
+                names.add(e.getKey());
+                params.put(e.getKey(), e.getValue());
+                theta0.put(e.getKey(), e.getValue().getArray().toFloatArray());
+            }
+        }
+        if (names.isEmpty()) {
+            throw new GraftException("no task vector names a parameter of the model");
+        }
+        this.blocks = List.copyOf(names);
+    }
+
+    /** Block names in coefficient order. */
+    public List<String> blocks() {
+        return blocks;
+    }
+
+    /** Writes θ₀ + Σ λ τ into the encoder. @param lambdas [tasks][blocks] */
+    public void apply(double[][] lambdas) {
+        for (int b = 0; b < blocks.size(); b++) {
+            String name = blocks.get(b);
+            float[] w = theta0.get(name).clone();
+            for (int t = 0; t < taskVectors.size(); t++) {
+                float[] tv = taskVectors.get(t).get(name);
+                if (tv == null || lambdas[t][b] == 0) {
+                    continue;
+                }
+                float l = (float) lambdas[t][b];
+                for (int i = 0; i < w.length; i++) {
+                    w[i] += l * tv[i];
+                }
+            }
+            Arrays2.assign(params.get(name).getArray(), w);
+        }
+    }
+
+    /**
+     * The objective at {@code lambdas} on {@code examples} and its gradient with respect to every coefficient.
+     *
+     * @param grad output [tasks][blocks]
+     * @return the loss
+     */
+    public double lossAndGradient(double[][] lambdas, List<Example> examples, List<TokenizedText> tokens, boolean supervised,
+                                  double[][] grad) {
+        apply(lambdas);
+        params.values().forEach(p -> p.getArray().setRequiresGradient(true));
+        try (NDManager scope = model.base().manager().newSubManager()) {
+            TokenBatch in = TokenBatch.of(tokens, scope);
+            double value;
+            try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
+                NDArray logp = model.forward(in, false).logSoftmax(1); // [B, C]
+                int c = (int) logp.getShape().get(1);
+                NDArray loss;
+                if (supervised) {
+                    float[] oneHot = new float[examples.size() * c];
+                    for (int i = 0; i < examples.size(); i++) {
+                        oneHot[i * c + model.labels().classIndex(examples.get(i))] = 1f;
+                    }
+                    loss = logp.mul(Arrays2.owned(scope, oneHot, logp.getShape())).sum().neg()
+                            .div(Arrays2.scalar(scope, examples.size()));
+                } else {
+                    loss = logp.exp().mul(logp).sum().neg().div(Arrays2.scalar(scope, examples.size())); // mean entropy
+                }
+                value = loss.getFloat();
+                gc.backward(loss);
+            }
+            for (int b = 0; b < blocks.size(); b++) {
+                NDArray g = params.get(blocks.get(b)).getArray().getGradient();
+                g.attach(scope);
+                float[] gv = g.toFloatArray();
+                g.muli(0f);
+                for (int t = 0; t < taskVectors.size(); t++) {
+                    float[] tv = taskVectors.get(t).get(blocks.get(b));
+                    double s = 0;
+                    if (tv != null) {
+                        for (int i = 0; i < gv.length; i++) {
+                            s += (double) gv[i] * tv[i];
+                        }
+                    }
+                    grad[t][b] = s;
+                }
+            }
+            return value;
+        } finally {
+            params.values().forEach(p -> p.getArray().setRequiresGradient(false));
+        }
+    }
+
+    /** Learns the coefficients; the encoder is left at the learned composition θ₀ + Σ λ τ. */
+    public Result learn(List<Example> examples, Options o) {
+        int tasks = taskVectors.size();
+        int nb = blocks.size();
+        double[][] lambda = new double[tasks][nb];
+        for (double[] row : lambda) {
+            java.util.Arrays.fill(row, o.initLambda());
+        }
+        double[][] m = new double[tasks][nb];
+        double[][] v = new double[tasks][nb];
+        double[][] g = new double[tasks][nb];
+        List<TokenizedText> allTokens = model.tokenize(examples, o.maxLength());
+        Random rnd = new Random(o.seed());
+        List<Double> losses = new ArrayList<>();
+        double b1 = 0.9;
+        double b2 = 0.999;
+        for (int step = 1; step <= o.steps(); step++) {
+            List<Example> batch = new ArrayList<>();
+            List<TokenizedText> batchTokens = new ArrayList<>();
+            if (examples.size() <= o.batchSize()) {
+                batch.addAll(examples);
+                batchTokens.addAll(allTokens);
+            } else {
+                for (int i = 0; i < o.batchSize(); i++) {
+                    int k = rnd.nextInt(examples.size());
+                    batch.add(examples.get(k));
+                    batchTokens.add(allTokens.get(k));
+                }
+            }
+            losses.add(lossAndGradient(lambda, batch, batchTokens, o.supervised(), g));
+            for (int t = 0; t < tasks; t++) {
+                for (int b = 0; b < nb; b++) {
+                    m[t][b] = b1 * m[t][b] + (1 - b1) * g[t][b];
+                    v[t][b] = b2 * v[t][b] + (1 - b2) * g[t][b] * g[t][b];
+                    double mh = m[t][b] / (1 - Math.pow(b1, step));
+                    double vh = v[t][b] / (1 - Math.pow(b2, step));
+                    lambda[t][b] -= o.lr() * mh / (Math.sqrt(vh) + 1e-8);
+                }
+            }
+        }
+        apply(lambda);
+        return new Result(blocks, lambda, losses);
+    }
+}

@@ -1,0 +1,217 @@
+package dev.graft.merge;
+
+import dev.graft.GraftException;
+import dev.graft.io.safetensors.DType;
+import dev.graft.io.safetensors.SafetensorsStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Merges one tensor in chunks of {@link TaskArithmeticMerge#CHUNK} elements, so no whole tensor is ever held:
+ * each chunk of every input is mapped, converted, merged and written, then dropped. Element-wise methods (linear,
+ * layer swap, Fisher, and the task-vector family without magnitude pruning) need one pass; TIES, magnitude pruning
+ * and breadcrumbs first find their exact magnitude thresholds with a two-pass radix select ({@link RadixSelect}).
+ * Results are bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
+ * chunks wait for the writer.
+ */
+final class ChunkedMerge {
+    private ChunkedMerge() {
+    }
+
+    /** True if {@code method} can be merged chunk by chunk. */
+    static boolean supports(MergeMethod method) {
+        return method instanceof TaskArithmeticMerge || method instanceof LinearMerge || method instanceof LayerSwapMerge
+                || method instanceof FisherMerge;
+    }
+
+    /** The inputs of one tensor. */
+    record Inputs(String name, long n, int layer, SafetensorsStore base, List<SafetensorsStore> models,
+                  List<SafetensorsStore> fishers, List<Map<String, Double>> modelParams, Map<String, Double> params, long seed) {
+    }
+
+    private record Chunk(float[] base, List<float[]> models, List<float[]> fishers, int len) {
+    }
+
+    private static Chunk read(Inputs in, long from, int len, boolean withFishers) {
+        float[] b = null;
+        if (in.base() != null) {
+            b = new float[len];
+            in.base().readFloats(in.name(), from, b, len);
+        }
+        List<float[]> ms = new ArrayList<>(in.models().size());
+        for (SafetensorsStore s : in.models()) {
+            float[] m = new float[len];
+            s.readFloats(in.name(), from, m, len);
+            ms.add(m);
+        }
+        List<float[]> fs = null;
+        if (withFishers && in.fishers() != null) {
+            fs = new ArrayList<>();
+            for (SafetensorsStore f : in.fishers()) {
+                if (f.names().contains(in.name())) {
+                    float[] v = new float[len];
+                    f.readFloats(in.name(), from, v, len);
+                    fs.add(v);
+                } else {
+                    fs.add(null);
+                }
+            }
+        }
+        return new Chunk(b, ms, fs, len);
+    }
+
+    /** Merges and writes one tensor's bytes to {@code ch}. */
+    static void write(FileChannel ch, MergeMethod method, Inputs in, DType dtype, ExecutorService pool, int threads)
+            throws IOException {
+        int chunk = TaskArithmeticMerge.CHUNK;
+        long n = in.n();
+        int chunks = (int) ((n + chunk - 1) / chunk);
+        int k = in.models().size();
+        MergeInput meta = new MergeInput(in.name(), in.layer(), null, Arrays.asList(new float[k][]), in.modelParams(), in.params(),
+                in.seed(), null);
+        TaskArithmeticMerge.Prepared prepared = null;
+        if (method instanceof TaskArithmeticMerge ta) {
+            if (in.base() == null) {
+                throw new GraftException("base_model: merge method " + ta.name() + " needs a base model");
+            }
+            RadixSelect[] sel = new RadixSelect[k];
+            boolean any = false;
+            for (int i = 0; i < k; i++) {
+                sel[i] = new RadixSelect(ta.ranks(meta, i, n));
+                any |= sel[i].needed();
+            }
+            if (any) {
+                // pass 1: high 16 bits of |τᵢ|
+                forEachChunk(pool, chunks, c -> {
+                    int len = (int) Math.min(chunk, n - (long) c * chunk);
+                    Chunk x = read(in, (long) c * chunk, len, false);
+                    for (int i = 0; i < k; i++) {
+                        if (sel[i].needed()) {
+                            sel[i].countHigh(RadixSelect.highHistogram(delta(x.models().get(i), x.base(), len), len));
+                        }
+                    }
+                });
+                for (RadixSelect s : sel) {
+                    if (s.needed()) {
+                        s.finishHigh();
+                    }
+                }
+                // pass 2: low 16 bits inside each rank's bucket
+                forEachChunk(pool, chunks, c -> {
+                    int len = (int) Math.min(chunk, n - (long) c * chunk);
+                    Chunk x = read(in, (long) c * chunk, len, false);
+                    for (int i = 0; i < k; i++) {
+                        if (sel[i].needed()) {
+                            float[] d = delta(x.models().get(i), x.base(), len);
+                            for (int r = 0; r < sel[i].size(); r++) {
+                                if (sel[i].bucket(r) >= 0) {
+                                    sel[i].countLow(r, RadixSelect.lowHistogram(d, len, sel[i].bucket(r)));
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+            float[][] thr = new float[k][];
+            for (int i = 0; i < k; i++) {
+                thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
+            }
+            prepared = ta.prepare(meta, thr, n);
+        }
+        TaskArithmeticMerge.Prepared prep = prepared;
+        boolean fisher = method instanceof FisherMerge;
+        // merge pass, written in order
+        List<CompletableFuture<ByteBuffer>> results = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks; c++) {
+            results.add(new CompletableFuture<>());
+        }
+        Semaphore window = new Semaphore(2 * threads);
+        Thread producer = new Thread(() -> {
+            for (int c = 0; c < chunks; c++) {
+                try {
+                    window.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                int cc = c;
+                pool.execute(() -> {
+                    try {
+                        long from = (long) cc * chunk;
+                        int len = (int) Math.min(chunk, n - from);
+                        Chunk x = read(in, from, len, fisher);
+                        float[] out;
+                        if (prep != null) {
+                            out = new float[len];
+                            ((TaskArithmeticMerge) method).mergeRange(meta, prep, from, x.base(), x.models(), len, out);
+                        } else {
+                            out = method.merge(new MergeInput(in.name(), in.layer(), x.base(), x.models(), in.modelParams(),
+                                    in.params(), in.seed(), x.fishers()));
+                        }
+                        results.get(cc).complete(Merger.encode(out, dtype));
+                    } catch (Throwable t) {
+                        results.get(cc).completeExceptionally(t);
+                    }
+                });
+            }
+        }, "graft-merge-chunks");
+        producer.setDaemon(true);
+        producer.start();
+        try {
+            for (int c = 0; c < chunks; c++) {
+                Merger.writeChunked(ch, get(results.get(c), in.name()));
+                results.get(c).obtrudeValue(null);
+                window.release();
+            }
+        } finally {
+            producer.interrupt();
+        }
+    }
+
+    private static float[] delta(float[] m, float[] base, int len) {
+        float[] d = new float[len];
+        for (int j = 0; j < len; j++) {
+            d[j] = m[j] - base[j];
+        }
+        return d;
+    }
+
+    private interface ChunkTask {
+        void run(int chunk);
+    }
+
+    /** Runs a task per chunk on the pool (as many at a time as it has threads) and waits for all of them. */
+    private static void forEachChunk(ExecutorService pool, int chunks, ChunkTask task) throws IOException {
+        List<CompletableFuture<Void>> fs = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            int cc = c;
+            fs.add(CompletableFuture.runAsync(() -> task.run(cc), pool));
+        }
+        for (CompletableFuture<Void> f : fs) {
+            get(f, "chunk");
+        }
+    }
+
+    private static <T> T get(CompletableFuture<T> f, String what) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IOException("merging " + what + " failed: " + c, c);
+        }
+    }
+}

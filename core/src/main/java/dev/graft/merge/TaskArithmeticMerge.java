@@ -1,0 +1,231 @@
+package dev.graft.merge;
+
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * The task-vector family as one configurable method (mergekit's view): task vectors τᵢ = θᵢ − θ₀ are optionally
+ * sparsified, optionally reduced to the elements that agree with an elected sign, combined as a weighted sum (or a
+ * weighted mean over the contributing models), scaled by λ and added to the base:
+ *
+ * <pre>
+ *   τ̂ᵢ = sparsify(τᵢ)                         magnitude top-k | DARE drop-and-rescale | breadcrumbs | none
+ *   γ   = sign(Σᵢ wᵢ τ̂ᵢ)                        sign consensus only
+ *   τ   = Σᵢ wᵢ τ̂ᵢ [agree]  /  Σᵢ wᵢ [agree]     the division only when normalised (TIES' disjoint mean)
+ *   θ   = θ₀ + λ τ
+ * </pre>
+ *
+ * Parameters: per model {@code weight} (1), {@code density} (1; fraction kept), {@code gamma} (breadcrumbs: the
+ * fraction of largest magnitudes dropped, 0.01); global {@code lambda} (1), {@code normalize} (1 with sign
+ * consensus, else 0), {@code majority_sign_frequency} (0: elect by summed mass; 1: by count of signs).
+ *
+ * <p>References: task arithmetic — Ilharco et al., "Editing Models with Task Arithmetic", ICLR 2023,
+ * arXiv:2212.04089; TIES — Yadav et al., "TIES-Merging: Resolving Interference When Merging Models", NeurIPS 2023,
+ * arXiv:2306.01708; DARE — Yu et al., "Language Models are Super Mario: Absorbing Abilities from Homologous Models
+ * as a Free Lunch", ICML 2024, arXiv:2311.03099; breadcrumbs — Davari &amp; Belilovsky, "Model Breadcrumbs: Scaling
+ * Multi-Task Model Merging with Sparse Masks", ECCV 2024, arXiv:2312.06795; magnitude pruning as used by PEFT's
+ * {@code magnitude_prune}.
+ */
+public final class TaskArithmeticMerge implements MergeMethod {
+    /** How each task vector is sparsified before combining. */
+    public enum Sparsify { NONE, MAGNITUDE, RANDOM, BREADCRUMBS }
+
+    private final String name;
+    private final Sparsify sparsify;
+    private final boolean consensus;
+    private final String reference;
+
+    public TaskArithmeticMerge(String name, Sparsify sparsify, boolean consensus, String reference) {
+        this.name = name;
+        this.sparsify = sparsify;
+        this.consensus = consensus;
+        this.reference = reference;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String reference() {
+        return reference;
+    }
+
+    @Override
+    public boolean needsBase() {
+        return true;
+    }
+
+    @Override
+    public Set<String> modelParameters() {
+        return switch (sparsify) {
+            case NONE -> Set.of("weight");
+            case MAGNITUDE, RANDOM -> Set.of("weight", "density");
+            case BREADCRUMBS -> Set.of("weight", "density", "gamma");
+        };
+    }
+
+    @Override
+    public Set<String> globalParameters() {
+        return consensus ? Set.of("lambda", "normalize", "majority_sign_frequency") : Set.of("lambda", "normalize");
+    }
+
+    @Override
+    public float[] merge(MergeInput in) {
+        float[] base = in.requireBase(name);
+        return combine(in, base);
+    }
+
+    /**
+     * The magnitude ranks whose threshold model i needs (k-th largest |τᵢ|, 1-based): none, the kept count, or
+     * (breadcrumbs) the outlier count and the upper end of the kept band.
+     */
+    long[] ranks(MergeInput in, int i, long n) {
+        double density = in.modelParam(i, "density", 1);
+        return switch (sparsify) {
+            case MAGNITUDE -> density >= 1 ? new long[0] : new long[] {TaskVectors.keepCount(density, n)};
+            case BREADCRUMBS -> {
+                long top = TaskVectors.keepCount(in.modelParam(i, "gamma", 0.01), n);
+                yield new long[] {top, Math.min(n, top + TaskVectors.keepCount(density, n))};
+            }
+            default -> new long[0];
+        };
+    }
+
+    /** Per-tensor state: weights and per-model magnitude thresholds. */
+    record Prepared(double[] w, float[] lo, float[] hi, double[] density, boolean[] magnitudeOnly) {
+    }
+
+    /**
+     * Prepares a tensor given each model's thresholds ({@code thresholds[i][j]} is the ranks(i)[j]-th largest
+     * magnitude of τᵢ).
+     */
+    Prepared prepare(MergeInput in, float[][] thresholds, long n) {
+        int k = in.count();
+        double[] w = new double[k];
+        float[] lo = new float[k];
+        float[] hi = new float[k];
+        double[] density = new double[k];
+        for (int i = 0; i < k; i++) {
+            w[i] = in.modelParam(i, "weight", 1);
+            density[i] = in.modelParam(i, "density", 1);
+            long[] r = ranks(in, i, n);
+            lo[i] = Float.NEGATIVE_INFINITY; // keeps everything
+            hi[i] = Float.POSITIVE_INFINITY;
+            if (sparsify == Sparsify.MAGNITUDE && r.length == 1) {
+                lo[i] = r[0] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][0];
+            } else if (sparsify == Sparsify.BREADCRUMBS) {
+                hi[i] = r[0] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][0];
+                lo[i] = r[1] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][1];
+            }
+        }
+        return new Prepared(w, lo, hi, density, null);
+    }
+
+    /**
+     * Merges elements [start, start + len) given chunk arrays of the base and the models (index 0 = element start).
+     * DARE draws from one random stream per (tensor, model, chunk of {@link #CHUNK} elements), so the result does
+     * not depend on how the tensor is cut, provided that start is a multiple of CHUNK.
+     */
+    void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out) {
+        int k = models.size();
+        float[][] tv = new float[k][len];
+        for (int i = 0; i < k; i++) {
+            float[] m = models.get(i);
+            float[] t = tv[i];
+            for (int j = 0; j < len; j++) {
+                t[j] = base == null ? m[j] : m[j] - base[j];
+            }
+            switch (sparsify) {
+                case MAGNITUDE, BREADCRUMBS -> {
+                    float lo = p.lo()[i];
+                    float hi = p.hi()[i];
+                    for (int j = 0; j < len; j++) {
+                        float a = Math.abs(t[j]);
+                        if (!(a >= lo) || a >= hi) {
+                            t[j] = 0f;
+                        }
+                    }
+                }
+                case RANDOM -> {
+                    double d = p.density()[i];
+                    if (d < 1) {
+                        for (int c = 0; c < len; c += CHUNK) {
+                            long chunk = (start + c) / CHUNK;
+                            SplittableRandom rnd = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
+                            float scale = d <= 0 ? 0f : (float) (1.0 / d);
+                            for (int j = c; j < Math.min(len, c + CHUNK); j++) {
+                                t[j] = rnd.nextDouble() < d ? t[j] * scale : 0f;
+                            }
+                        }
+                    }
+                }
+                case NONE -> { }
+            }
+        }
+        double[] w = p.w();
+        boolean frequency = in.param("majority_sign_frequency", 0) != 0;
+        boolean normalize = in.param("normalize", consensus ? 1 : 0) != 0;
+        double lambda = in.param("lambda", 1);
+        for (int j = 0; j < len; j++) {
+            int sign = 0;
+            if (consensus) {
+                double mass = 0;
+                for (int i = 0; i < k; i++) {
+                    mass += frequency ? Math.signum(tv[i][j]) : w[i] * tv[i][j];
+                }
+                sign = mass > 0 ? 1 : mass < 0 ? -1 : 0;
+            }
+            double sum = 0;
+            double wsum = 0;
+            for (int i = 0; i < k; i++) {
+                float v = tv[i][j];
+                if (consensus && (v == 0 || (v > 0 ? 1 : -1) != sign)) {
+                    continue;
+                }
+                sum += w[i] * v;
+                wsum += w[i];
+            }
+            double t = normalize ? (wsum == 0 ? 0 : sum / wsum) : sum;
+            out[j] = (float) ((base == null ? 0 : base[j]) + lambda * t);
+        }
+    }
+
+    /** Elements per chunk of the streamed path (and per DARE random stream). */
+    public static final int CHUNK = 1 << 20;
+
+    /** The merge with an explicit base (null: zero base, as for LoRA deltas), over whole arrays. */
+    float[] combine(MergeInput in, float[] base) {
+        int k = in.count();
+        int n = in.size();
+        float[][] thr = new float[k][];
+        for (int i = 0; i < k; i++) {
+            long[] r = ranks(in, i, n);
+            thr[i] = new float[r.length];
+            if (r.length > 0) {
+                float[] d = TaskVectors.delta(in.models().get(i), base);
+                for (int j = 0; j < r.length; j++) {
+                    thr[i][j] = TaskVectors.kthLargestMagnitude(d, (int) r[j]);
+                }
+            }
+        }
+        Prepared p = prepare(in, thr, n);
+        float[] out = new float[n];
+        for (int s = 0; s < n; s += CHUNK) {
+            int len = Math.min(CHUNK, n - s);
+            List<float[]> ms = new java.util.ArrayList<>(k);
+            for (float[] m : in.models()) {
+                ms.add(s == 0 && len == n ? m : java.util.Arrays.copyOfRange(m, s, s + len));
+            }
+            float[] b = base == null ? null : s == 0 && len == n ? base : java.util.Arrays.copyOfRange(base, s, s + len);
+            float[] o = s == 0 && len == n ? out : new float[len];
+            mergeRange(in, p, s, b, ms, len, o);
+            if (o != out) {
+                System.arraycopy(o, 0, out, s, len);
+            }
+        }
+        return out;
+    }
+}
