@@ -43,8 +43,14 @@ import picocli.CommandLine.Spec;
             "  graft rank --models all --data train.csv --team 2                       (best pair of models)",
             "  graft rank --models all --data train.csv --validate dev.csv             (fine-tune each with LoRA and compare)"})
 final class RankCommand implements Callable<Integer> {
-    @Option(names = "--models", required = true, split = ",", paramLabel = "ID|DIR", description = "Candidates: ids, directories, or 'all' (the bundled models).")
-    List<String> models;
+    @Option(names = "--models", split = ",", paramLabel = "ID|DIR", description = "Candidates: ids, directories, or 'all' (the bundled models).")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = "--adapters", split = ",", paramLabel = "DIR", description = "Fine-tuned adapters with a classifier head as candidates (also scored by LEEP and NCE).")
+    List<Path> adapters = new ArrayList<>();
+
+    @Option(names = "--base", paramLabel = "ID|DIR", description = "Base model of --adapters (default: the one each adapter records).")
+    String base;
 
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "Labelled texts (.csv, .tsv, .jsonl).")
     Path data;
@@ -108,12 +114,27 @@ final class RankCommand implements Callable<Integer> {
         ModelRanker.Options o = new ModelRanker.Options(metrics == null ? Estimators.names() : metrics, layers, team,
                 teamMetric, pooling == null ? null : Pooling.parse(pooling), maxLength);
         PrintWriter err = spec.commandLine().getErr();
-        RankReport report = new ModelRanker(noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache(), new ConsoleProgress(256), line -> {
+        if (ids.isEmpty() && adapters.isEmpty()) {
+            throw new GraftException("give candidates with --models (ids, directories or 'all') and/or --adapters");
+        }
+        if (validate != null && !adapters.isEmpty()) {
+            throw new GraftException("--validate fine-tunes --models; leave out --adapters");
+        }
+        List<dev.graft.select.rank.ClassifierCandidate> classifiers = new ArrayList<>();
+        for (Path a : adapters) {
+            classifiers.add(new AdapterCandidate(a, base, maxLength));
+        }
+        RankReport report;
+        try {
+            report = new ModelRanker(noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache(), new ConsoleProgress(256), line -> {
             if (!json) {
                 err.println(line);
                 err.flush();
             }
-        }).rank(ids, texts, o);
+        }).rank(ids, classifiers, texts, o);
+        } finally {
+            classifiers.forEach(dev.graft.select.rank.ClassifierCandidate::close);
+        }
 
         Map<String, Double> accuracy = null;
         Map<String, RankValidation.Agreement> agreement = null;
@@ -191,10 +212,10 @@ final class RankCommand implements Callable<Integer> {
             row.add(c.label());
             for (String m : r.metrics()) {
                 List<RankReport.Candidate> ranked = r.ranked(m);
-                row.add(String.format(Locale.ROOT, "%.4g (%d)", c.scores().get(m), ranked.indexOf(c) + 1));
+                row.add(c.scores().containsKey(m) ? String.format(Locale.ROOT, "%.4g (%d)", c.scores().get(m), ranked.indexOf(c) + 1) : "");
             }
             if (accuracy != null) {
-                row.add(c.layer() < 0 ? String.format(Locale.ROOT, "%.4f", accuracy.get(c.model())) : "");
+                row.add(c.layer() < 0 && accuracy.containsKey(c.model()) ? String.format(Locale.ROOT, "%.4f", accuracy.get(c.model())) : "");
             }
             rows.add(row);
         }

@@ -74,6 +74,24 @@ class RankCliTest {
     }
 
     @Test
+    void adaptersWithAHeadAreRankedWithLeepAndNce() throws Exception {
+        Path adapter = dir.resolve("earlier-adapter");
+        CliTest.Run tune = CliTest.run("tune", "--model", "all-minilm-l6-v2", "--train", data.toString(), "--epochs", "1",
+                "--max-length", "32", "--output", adapter.toString());
+        assertEquals(0, tune.code(), tune.err());
+        CliTest.Run r = CliTest.run("rank", "--models", "all-minilm-l6-v2", "--adapters", adapter.toString(), "--data",
+                holdout.toString(), "--metrics", "logme", "--max-length", "32", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertEquals(2, j.get("candidates").size());
+        JsonNode a = j.get("candidates").get(1);
+        assertTrue(a.at("/scores/leep").asDouble() <= 0, a.toString());
+        assertTrue(a.at("/scores/nce").asDouble() <= 0, a.toString());
+        assertTrue(j.get("candidates").get(0).at("/scores/leep").isMissingNode(), "plain models have no LEEP");
+        assertEquals(1, j.at("/ranking/leep").size());
+    }
+
+    @Test
     void featuresExportAndBadInput() throws Exception {
         Path npy = dir.resolve("f.npy");
         CliTest.Run r = CliTest.run("features", "--model", "all-minilm-l6-v2", "--data", data.toString(), "--output", npy.toString());

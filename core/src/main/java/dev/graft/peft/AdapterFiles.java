@@ -120,6 +120,24 @@ public final class AdapterFiles {
     public record TaskInfo(Task task, List<String> labels, Pooling pooling, int maxLength) {
     }
 
+    /**
+     * The base model an adapter was trained on, as recorded: graft_task.json's {@code base_model}, else the
+     * provenance record's, else PEFT's {@code base_model_name_or_path}; null if none says.
+     */
+    public static String baseModelOf(Path dir) {
+        for (String[] where : new String[][] {{TASK, "/base_model"}, {Provenance.FILE, "/base_model/id"},
+            {CONFIG, "/base_model_name_or_path"}}) {
+            Path f = dir.resolve(where[0]);
+            if (Files.isRegularFile(f)) {
+                String v = readJson(f).at(where[1]).asText("");
+                if (!v.isBlank()) {
+                    return v;
+                }
+            }
+        }
+        return null;
+    }
+
     /** Reads {@code graft_task.json}; for adapters written by PEFT itself (no such file) returns null. */
     public static TaskInfo readTask(Path dir) {
         Path f = dir.resolve(TASK);

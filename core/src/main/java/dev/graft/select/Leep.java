@@ -14,6 +14,9 @@ import dev.graft.GraftException;
 public final class Leep {
     private Leep() {}
 
+    /** The name it is reported under. */
+    public static final String NAME = "leep";
+
     public static final String REFERENCE = "Nguyen et al., LEEP: A New Measure to Evaluate Transferability of Learned "
             + "Representations, ICML 2020; https://arxiv.org/abs/2002.12462";
 

@@ -12,6 +12,9 @@ import dev.graft.GraftException;
 public final class Nce {
     private Nce() {}
 
+    /** The name it is reported under. */
+    public static final String NAME = "nce";
+
     public static final String REFERENCE = "Tran et al., Transferability and Hardness of Supervised Classification Tasks, "
             + "ICCV 2019; https://arxiv.org/abs/1908.08142";
 

@@ -130,6 +130,28 @@ public final class TaskModel implements AutoCloseable {
         return base.tokenizer().encodeAll(texts, anyPair ? pairs : null, maxLength);
     }
 
+    /**
+     * The adapted encoder's pooled representation of each example (what the head reads), in input order.
+     *
+     * @return [examples][hidden]
+     */
+    public float[][] embed(List<Example> examples, int maxLength, int batchSize) {
+        List<TokenizedText> tokens = tokenize(examples, maxLength);
+        float[][] out = new float[examples.size()][];
+        for (int start = 0; start < tokens.size(); start += batchSize) {
+            int end = Math.min(tokens.size(), start + batchSize);
+            try (NDManager scope = base.manager().newSubManager()) {
+                NDArray pooled = pooled(TokenBatch.of(tokens.subList(start, end), scope), false);
+                int h = (int) pooled.getShape().get(1);
+                float[] flat = pooled.toType(DataType.FLOAT32, false).toFloatArray();
+                for (int i = start; i < end; i++) {
+                    out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * h, (i - start + 1) * h);
+                }
+            }
+        }
+        return out;
+    }
+
     /** Per-example predictions in input order: class probabilities, label probabilities, or the value. */
     public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
         if (task == Task.RETRIEVAL) {

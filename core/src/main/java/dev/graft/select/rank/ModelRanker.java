@@ -10,6 +10,8 @@ import dev.graft.model.Pooling;
 import dev.graft.runtime.Progress;
 import dev.graft.select.Estimator;
 import dev.graft.select.Estimators;
+import dev.graft.select.Leep;
+import dev.graft.select.Nce;
 import dev.graft.select.TeamSelection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -62,7 +64,15 @@ public final class ModelRanker {
     }
 
     public RankReport rank(List<String> models, LabelledTexts data, Options o) {
-        if (models.isEmpty()) {
+        return rank(models, List.of(), data, o);
+    }
+
+    /**
+     * Ranks models and, alongside them, candidates with a source classifier; those also get the LEEP and NCE scores
+     * (the metrics {@code leep} and {@code nce}, which plain models lack).
+     */
+    public RankReport rank(List<String> models, List<ClassifierCandidate> classifiers, LabelledTexts data, Options o) {
+        if (models.isEmpty() && classifiers.isEmpty()) {
             throw new GraftException("--models: expected at least one model id or directory");
         }
         if (o.teamSize() > models.size()) {
@@ -102,13 +112,44 @@ public final class ModelRanker {
                 }
             }
         }
+        for (ClassifierCandidate c : classifiers) {
+            long t0 = System.nanoTime();
+            log.accept("features and predictions of " + c.label());
+            double[][] features = LayerFeatures.toDouble(c.features(data.texts()));
+            float[][] probs = c.sourceProbabilities(data.texts());
+            extraction += (System.nanoTime() - t0) / 1e9;
+            Map<String, Double> scores = score(estimators, features, data, seconds, c.label());
+            long t1 = System.nanoTime();
+            scores.put(Leep.NAME, Leep.score(LayerFeatures.toDouble(probs), data.labels(), data.numClasses()));
+            seconds.merge(Leep.NAME, (System.nanoTime() - t1) / 1e9, Double::sum);
+            long t2 = System.nanoTime();
+            int[] argmax = new int[probs.length];
+            for (int i = 0; i < probs.length; i++) {
+                for (int z = 1; z < probs[i].length; z++) {
+                    if (probs[i][z] > probs[i][argmax[i]]) {
+                        argmax[i] = z;
+                    }
+                }
+            }
+            scores.put(Nce.NAME, Nce.score(argmax, data.labels(), data.numClasses()));
+            seconds.merge(Nce.NAME, (System.nanoTime() - t2) / 1e9, Double::sum);
+            candidates.add(new RankReport.Candidate(c.label(), -1, scores));
+        }
+        List<String> metricNames = new ArrayList<>(o.metrics());
+        if (!classifiers.isEmpty()) {
+            metricNames.add(Leep.NAME);
+            metricNames.add(Nce.NAME);
+        }
         TeamSelection.Result team = null;
         if (o.teamSize() > 0) {
+            if (!classifiers.isEmpty()) {
+                throw new GraftException("--team chooses among models; leave out --adapters");
+            }
             long t0 = System.nanoTime();
             team = TeamSelection.greedy(finalFeatures, data.labels(), data.numClasses(), Estimators.byName(o.teamMetric()), o.teamSize());
             seconds.merge(o.teamMetric(), (System.nanoTime() - t0) / 1e9, Double::sum);
         }
-        return new RankReport(data.size(), data.numClasses(), o.metrics(), candidates, team, o.teamSize() > 0 ? o.teamMetric() : null,
+        return new RankReport(data.size(), data.numClasses(), metricNames, candidates, team, o.teamSize() > 0 ? o.teamMetric() : null,
                 extraction, seconds);
     }
 

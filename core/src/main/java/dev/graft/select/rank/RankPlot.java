@@ -39,12 +39,16 @@ public final class RankPlot {
         for (RankReport.Candidate c : models) {
             List<Double> ys = new ArrayList<>();
             for (String metric : report.metrics()) {
-                ys.add(scaled(models.stream().mapToDouble(m -> m.scores().get(metric)).toArray(), c.scores().get(metric)));
+                Double v = c.scores().get(metric);
+                ys.add(v == null ? 0.0 : scaled(models.stream().filter(m -> m.scores().containsKey(metric))
+                        .mapToDouble(m -> m.scores().get(metric)).toArray(), v));
             }
             if (accuracy != null) {
-                ys.add(scaled(models.stream().mapToDouble(m -> accuracy.get(m.model())).toArray(), accuracy.get(c.model())));
+                Double a = accuracy.get(c.model());
+                ys.add(a == null ? 0.0 : scaled(models.stream().filter(m -> accuracy.containsKey(m.model()))
+                        .mapToDouble(m -> accuracy.get(m.model())).toArray(), a));
             }
-            chart.addSeries(c.model(), groups, ys);
+            chart.addSeries(c.label(), groups, ys);
         }
         try {
             AtomicFiles.write(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));

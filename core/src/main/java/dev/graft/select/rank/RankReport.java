@@ -39,9 +39,9 @@ public record RankReport(int examples, int classes, List<String> metrics, List<C
         }
     }
 
-    /** Candidates ordered best first under {@code metric}. */
+    /** Candidates scored by {@code metric}, best first (LEEP and NCE score only candidates with a classifier). */
     public List<Candidate> ranked(String metric) {
-        return candidates.stream().sorted(Comparator.comparingDouble((Candidate c) -> -c.scores().get(metric))).toList();
+        return candidates.stream().filter(c -> c.scores().containsKey(metric)).sorted(Comparator.comparingDouble((Candidate c) -> -c.scores().get(metric))).toList();
     }
 
     /** Total estimator time. */

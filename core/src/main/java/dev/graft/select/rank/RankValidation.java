@@ -24,7 +24,8 @@ public final class RankValidation {
      * @return estimator name → agreement, in the report's metric order
      */
     public static Map<String, Agreement> compare(RankReport report, Map<String, Double> accuracy) {
-        List<RankReport.Candidate> models = report.candidates().stream().filter(c -> c.layer() < 0).toList();
+        List<RankReport.Candidate> models = report.candidates().stream()
+                .filter(c -> c.layer() < 0 && accuracy.containsKey(c.model())).toList();
         if (models.size() < 2) {
             throw new GraftException("validation needs at least 2 models to correlate rankings, got " + models.size());
         }
@@ -38,6 +39,9 @@ public final class RankValidation {
         }
         Map<String, Agreement> out = new LinkedHashMap<>();
         for (String metric : report.metrics()) {
+            if (!models.stream().allMatch(c -> c.scores().containsKey(metric))) {
+                continue; // LEEP/NCE exist only for candidates with a classifier
+            }
             double[] s = new double[models.size()];
             for (int i = 0; i < s.length; i++) {
                 s[i] = models.get(i).scores().get(metric);
