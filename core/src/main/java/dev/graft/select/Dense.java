@@ -224,7 +224,8 @@ final class Dense {
         System.arraycopy(sym, 0, m.data, 0, d * d);
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
         if (!eig.decompose(m)) {
-            throw new IllegalStateException("symmetric eigendecomposition did not converge (d=" + d + ")");
+            throw new dev.graft.GraftException("symmetric eigendecomposition of a " + d + "x" + d
+                    + " feature covariance did not converge (features too ill-conditioned)");
         }
         Integer[] order = new Integer[d];
         double[] raw = new double[d];
@@ -264,7 +265,8 @@ final class Dense {
         System.arraycopy(spd, 0, s.data, 0, d * d);
         var solver = org.ejml.dense.row.factory.LinearSolverFactory_DDRM.chol(d);
         if (!solver.setA(s)) {
-            throw new IllegalStateException("matrix is not positive definite (d=" + d + ")");
+            throw new dev.graft.GraftException("a regularised " + d + "x" + d + " scatter matrix is not positive definite"
+                    + " (features too ill-conditioned for this estimator; try another metric)");
         }
         DMatrixRMaj rhs = new DMatrixRMaj(d, m);
         System.arraycopy(b, 0, rhs.data, 0, d * m);

@@ -77,7 +77,7 @@ public final class LogMe implements Estimator {
     public static double regression(double[][] features, double[][] targets) {
         int d = Inputs.checkFeatures(features);
         int n = features.length;
-        int t = Inputs.checkFeatures(targets);
+        int t = Inputs.checkMatrix(targets, "targets");
         if (targets.length != n) {
             throw new GraftException("targets: expected " + n + " rows (one per feature row), got " + targets.length);
         }
