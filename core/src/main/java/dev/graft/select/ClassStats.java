@@ -9,6 +9,21 @@ final class ClassStats {
     /** [k] class priors nc/n. */
     final double[] priors;
 
+    ClassStats(double[][] rows, Inputs.Checked c) {
+        this.k = c.k();
+        this.d = rows[0].length;
+        this.means = new double[k * d];
+        this.priors = new double[k];
+        for (int i = 0; i < rows.length; i++) {
+            int o = c.labels()[i] * d;
+            double[] row = rows[i];
+            for (int j = 0; j < d; j++) {
+                means[o + j] += row[j];
+            }
+        }
+        finish(c, rows.length);
+    }
+
     ClassStats(double[] x, int n, int d, Inputs.Checked c) {
         this.k = c.k();
         this.d = d;
@@ -20,6 +35,10 @@ final class ClassStats {
                 means[o + j] += x[i * d + j];
             }
         }
+        finish(c, n);
+    }
+
+    private void finish(Inputs.Checked c, int n) {
         for (int y = 0; y < k; y++) {
             double cnt = c.counts()[y];
             priors[y] = cnt / n;

@@ -104,6 +104,65 @@ final class Dense {
         return g;
     }
 
+    /**
+     * (X − μ)ᵀ(X − μ) for the rows of X [n][d], centring four rows at a time into a small buffer, so no centred copy of
+     * X is made; returns the full symmetric [d, d].
+     */
+    static double[] centredGram(double[][] rows, double[] mean) {
+        int n = rows.length;
+        int d = mean.length;
+        int tasks = Math.min(threads(), Math.max(1, n / 64));
+        double[][] parts = new double[tasks][];
+        IntStream.range(0, tasks).parallel().forEach(t -> {
+            int lo = (int) ((long) n * t / tasks);
+            int hi = (int) ((long) n * (t + 1) / tasks);
+            double[] buf = new double[4 * d];
+            double[] g = new double[d * d];
+            for (int r = lo; r < hi; r += 4) {
+                int m = Math.min(4, hi - r);
+                java.util.Arrays.fill(buf, 0);
+                for (int b = 0; b < m; b++) {
+                    double[] row = rows[r + b];
+                    for (int j = 0; j < d; j++) {
+                        buf[b * d + j] = row[j] - mean[j];
+                    }
+                }
+                accumulate4(buf, d, g); // zero rows contribute nothing
+            }
+            parts[t] = g;
+        });
+        double[] g = parts[0];
+        for (int t = 1; t < tasks; t++) {
+            double[] p = parts[t];
+            for (int i = 0; i < g.length; i++) {
+                g[i] += p[i];
+            }
+        }
+        for (int i = 0; i < d; i++) {
+            for (int j = 0; j < i; j++) {
+                g[i * d + j] = g[j * d + i];
+            }
+        }
+        return g;
+    }
+
+    /** Upper triangle of G += Σ_{b<4} x_b x_bᵀ for four rows stored back to back in x. */
+    private static void accumulate4(double[] x, int d, double[] g) {
+        int o1 = d;
+        int o2 = 2 * d;
+        int o3 = 3 * d;
+        for (int i = 0; i < d; i++) {
+            double a0 = x[i];
+            double a1 = x[o1 + i];
+            double a2 = x[o2 + i];
+            double a3 = x[o3 + i];
+            int gi = i * d;
+            for (int j = i; j < d; j++) {
+                g[gi + j] += a0 * x[j] + a1 * x[o1 + j] + a2 * x[o2 + j] + a3 * x[o3 + j];
+            }
+        }
+    }
+
     /** Transpose of row-major [rows, cols]. */
     static double[] transpose(double[] a, int rows, int cols) {
         double[] t = new double[rows * cols];
@@ -165,7 +224,8 @@ final class Dense {
         System.arraycopy(sym, 0, m.data, 0, d * d);
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(d, true, true);
         if (!eig.decompose(m)) {
-            throw new IllegalStateException("symmetric eigendecomposition did not converge (d=" + d + ")");
+            throw new dev.graft.GraftException("symmetric eigendecomposition of a " + d + "x" + d
+                    + " feature covariance did not converge (features too ill-conditioned)");
         }
         Integer[] order = new Integer[d];
         double[] raw = new double[d];
@@ -205,7 +265,8 @@ final class Dense {
         System.arraycopy(spd, 0, s.data, 0, d * d);
         var solver = org.ejml.dense.row.factory.LinearSolverFactory_DDRM.chol(d);
         if (!solver.setA(s)) {
-            throw new IllegalStateException("matrix is not positive definite (d=" + d + ")");
+            throw new dev.graft.GraftException("a regularised " + d + "x" + d + " scatter matrix is not positive definite"
+                    + " (features too ill-conditioned for this estimator; try another metric)");
         }
         DMatrixRMaj rhs = new DMatrixRMaj(d, m);
         System.arraycopy(b, 0, rhs.data, 0, d * m);

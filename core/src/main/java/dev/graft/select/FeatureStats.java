@@ -10,12 +10,13 @@ package dev.graft.select;
 final class FeatureStats {
     final int n;
     final int d;
-    /** [n, d] row-major copy of the features. */
-    final double[] x;
+    /** The caller's rows (read only). */
+    final double[][] rows;
     /** [d] column means. */
     final double[] mean;
-    /** [n, d] row-major centred features. */
-    final double[] centred;
+
+    private double[] flat;
+    private double[] centred;
 
     private double[] centredGram;
     private double[] rawGram;
@@ -27,14 +28,39 @@ final class FeatureStats {
     private FeatureStats(double[][] features) {
         this.n = features.length;
         this.d = features[0].length;
-        this.x = Dense.flatten(features);
-        this.mean = Dense.mean(x, n, d);
-        this.centred = new double[n * d];
-        for (int i = 0; i < n; i++) {
+        this.rows = features;
+        this.mean = new double[d];
+        for (double[] row : features) {
             for (int j = 0; j < d; j++) {
-                centred[i * d + j] = x[i * d + j] - mean[j];
+                mean[j] += row[j];
             }
         }
+        for (int j = 0; j < d; j++) {
+            mean[j] /= n;
+        }
+    }
+
+    /** [n, d] row-major copy of the features (made on first use; shared, do not modify). */
+    synchronized double[] x() {
+        if (flat == null) {
+            flat = Dense.flatten(rows);
+        }
+        return flat;
+    }
+
+    /** [n, d] row-major centred features (made on first use; shared, do not modify). */
+    synchronized double[] centred() {
+        if (centred == null) {
+            double[] c = new double[n * d];
+            for (int i = 0; i < n; i++) {
+                double[] row = rows[i];
+                for (int j = 0; j < d; j++) {
+                    c[i * d + j] = row[j] - mean[j];
+                }
+            }
+            centred = c;
+        }
+        return centred;
     }
 
     private record Entry(double[][] ref, long fingerprint, FeatureStats stats) {}
@@ -73,7 +99,7 @@ final class FeatureStats {
     /** (X − μ)ᵀ(X − μ), [d, d]. */
     synchronized double[] centredGram() {
         if (centredGram == null) {
-            centredGram = Dense.gram(centred, n, d);
+            centredGram = Dense.centredGram(rows, mean);
         }
         return centredGram;
     }
@@ -156,7 +182,7 @@ final class FeatureStats {
     /** Centred features projected on the first p principal components, [n, p] row-major (shared, do not modify). */
     synchronized double[] pca(int p) {
         if (pcaCacheDims != p) {
-            pcaCache = Dense.project(centred, n, d, new double[d], covEig().vectors(), p);
+            pcaCache = Dense.project(centred(), n, d, new double[d], covEig().vectors(), p);
             pcaCacheDims = p;
         }
         return pcaCache;

@@ -38,7 +38,7 @@ public final class HScore implements Estimator {
 
     /** For each eigenvector vᵢ of cov(f): vᵢᵀ cov(E[f|y]) vᵢ = Σc πc (vᵢᵀ(μc − μ))². */
     static double[] projectedMeans(FeatureStats s, Inputs.Checked c, Dense.Eig eig) {
-        ClassStats cs = new ClassStats(s.x, s.n, s.d, c);
+        ClassStats cs = new ClassStats(s.rows, c);
         int d = s.d;
         double[] diffs = new double[cs.k * d];
         for (int y = 0; y < cs.k; y++) {

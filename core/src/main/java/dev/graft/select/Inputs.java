@@ -32,22 +32,27 @@ public final class Inputs {
 
     /** Validates a feature matrix alone; returns its dimension. */
     static int checkFeatures(double[][] features) {
+        return checkMatrix(features, "features");
+    }
+
+    /** Validates a non-empty rectangular matrix of finite values named {@code what} in messages; returns its width. */
+    static int checkMatrix(double[][] features, String what) {
         if (features == null || features.length == 0) {
-            throw new GraftException("features: expected at least one row, got none");
+            throw new GraftException(what + ": expected at least one row, got none");
         }
         if (features[0] == null || features[0].length == 0) {
-            throw new GraftException("features: row 0 is empty; expected d >= 1 values per row");
+            throw new GraftException(what + ": row 0 is empty; expected d >= 1 values per row");
         }
         int d = features[0].length;
         for (int i = 0; i < features.length; i++) {
             double[] row = features[i];
             if (row == null || row.length != d) {
-                throw new GraftException("features: row " + i + " has " + (row == null ? 0 : row.length)
+                throw new GraftException(what + ": row " + i + " has " + (row == null ? 0 : row.length)
                         + " values, expected " + d + " like row 0");
             }
             for (int j = 0; j < d; j++) {
                 if (!Double.isFinite(row[j])) {
-                    throw new GraftException("features[" + i + "][" + j + "] is " + row[j] + "; expected a finite number");
+                    throw new GraftException(what + "[" + i + "][" + j + "] is " + row[j] + "; expected a finite number");
                 }
             }
         }

@@ -16,6 +16,7 @@ public final class KnnAccuracy implements Estimator {
     static final int K = 5;
     static final int MAX_DIMS = 64;
     static final int BLOCK = 64;
+    static final int TILE = 512;
 
     @Override
     public String name() {
@@ -48,45 +49,67 @@ public final class KnnAccuracy implements Estimator {
             }
             norms[i] = s;
         }
-        double[] zt = Dense.transpose(z, n, p);
+        // candidates in tiles of TILE columns, each tile transposed once ([p, TILE]) so it stays in cache while a
+        // block of queries is multiplied against it
+        int tiles = (n + TILE - 1) / TILE;
+        double[][] tileT = new double[tiles][];
+        for (int t = 0; t < tiles; t++) {
+            int len = Math.min(TILE, n - t * TILE);
+            double[] part = new double[len * p];
+            System.arraycopy(z, t * TILE * p, part, 0, len * p);
+            tileT[t] = Dense.transpose(part, len, p);
+        }
         int blocks = (n + BLOCK - 1) / BLOCK;
         int[] correct = new int[blocks];
         IntStream.range(0, blocks).parallel().forEach(b -> {
             int lo = b * BLOCK;
             int hi = Math.min(n, lo + BLOCK);
-            double[] dots = new double[n * (hi - lo)];
-            double[] sub = new double[(hi - lo) * p];
-            System.arraycopy(z, lo * p, sub, 0, (hi - lo) * p);
-            Dense.abTRows(sub, zt, dots, n, p, 0, hi - lo);
-            int[] idx = new int[kk];
-            double[] best = new double[kk];
+            int m = hi - lo;
+            double[] sub = new double[m * p];
+            System.arraycopy(z, lo * p, sub, 0, m * p);
+            int[][] idx = new int[m][kk];
+            double[][] best = new double[m][kk];
+            for (double[] row : best) {
+                java.util.Arrays.fill(row, Double.POSITIVE_INFINITY);
+            }
+            double[] dots = new double[m * TILE];
+            for (int t = 0; t < tiles; t++) {
+                int base = t * TILE;
+                int len = Math.min(TILE, n - base);
+                java.util.Arrays.fill(dots, 0, m * len, 0);
+                Dense.abTRows(sub, tileT[t], dots, len, p, 0, m);
+                for (int qi = 0; qi < m; qi++) {
+                    int q = lo + qi;
+                    double[] bq = best[qi];
+                    int[] iq = idx[qi];
+                    for (int jj = 0; jj < len; jj++) {
+                        int j = base + jj;
+                        if (j == q) {
+                            continue;
+                        }
+                        double dist = norms[q] + norms[j] - 2 * dots[qi * len + jj];
+                        if (dist < bq[kk - 1]) {
+                            int pos = kk - 1;
+                            while (pos > 0 && bq[pos - 1] > dist) {
+                                bq[pos] = bq[pos - 1];
+                                iq[pos] = iq[pos - 1];
+                                pos--;
+                            }
+                            bq[pos] = dist;
+                            iq[pos] = j;
+                        }
+                    }
+                }
+            }
             double[] votes = new double[numClasses];
             double[] near = new double[numClasses];
             int ok = 0;
-            for (int q = lo; q < hi; q++) {
-                java.util.Arrays.fill(best, Double.POSITIVE_INFINITY);
-                int row = (q - lo) * n;
-                for (int j = 0; j < n; j++) {
-                    if (j == q) {
-                        continue;
-                    }
-                    double dist = norms[q] + norms[j] - 2 * dots[row + j];
-                    if (dist < best[kk - 1]) {
-                        int pos = kk - 1;
-                        while (pos > 0 && best[pos - 1] > dist) {
-                            best[pos] = best[pos - 1];
-                            idx[pos] = idx[pos - 1];
-                            pos--;
-                        }
-                        best[pos] = dist;
-                        idx[pos] = j;
-                    }
-                }
+            for (int qi = 0; qi < m; qi++) {
                 java.util.Arrays.fill(votes, 0);
                 java.util.Arrays.fill(near, 0);
                 for (int t = 0; t < kk; t++) {
-                    votes[labels[idx[t]]]++;
-                    near[labels[idx[t]]] += best[t];
+                    votes[labels[idx[qi][t]]]++;
+                    near[labels[idx[qi][t]]] += best[qi][t];
                 }
                 int pred = 0;
                 for (int y = 1; y < numClasses; y++) {
@@ -94,7 +117,7 @@ public final class KnnAccuracy implements Estimator {
                         pred = y;
                     }
                 }
-                if (pred == labels[q]) {
+                if (pred == labels[lo + qi]) {
                     ok++;
                 }
             }

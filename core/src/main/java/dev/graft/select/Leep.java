@@ -27,7 +27,7 @@ public final class Leep {
      * @return the LEEP score (≤ 0), higher = better
      */
     public static double score(double[][] sourceProbs, int[] labels, int numClasses) {
-        int z = Inputs.checkFeatures(sourceProbs);
+        int z = Inputs.checkMatrix(sourceProbs, "sourceProbs");
         int n = sourceProbs.length;
         for (int i = 0; i < n; i++) {
             double sum = 0;

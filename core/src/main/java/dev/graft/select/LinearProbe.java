@@ -10,14 +10,14 @@ import java.util.stream.IntStream;
  * https://arxiv.org/abs/1805.08974 (logistic regression on fixed features as the transfer baseline). Made fast for the
  * rank budget: the features are projected on their leading principal components (at most 64) and whitened, so the
  * problem is well conditioned and small; each of 5 stratified folds trains an L2-regularised (λ = 1e-3) softmax
- * regression with L-BFGS (memory 10, at most 60 iterations, Armijo backtracking) and is scored on the held-out fold;
+ * regression with L-BFGS (memory 10, at most 40 iterations, Armijo backtracking) and is scored on the held-out fold;
  * folds run in parallel. The PCA basis uses all rows (no labels), a transductive step that does not leak labels.
  * Deterministic. Cost O(folds · iterations · n · p · k).
  */
 public final class LinearProbe implements Estimator {
     static final int FOLDS = 5;
     static final int MAX_DIMS = 64;
-    static final int MAX_ITERATIONS = 60;
+    static final int MAX_ITERATIONS = 40;
     static final double L2 = 1e-3;
 
     @Override

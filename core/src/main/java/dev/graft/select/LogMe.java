@@ -52,9 +52,9 @@ public final class LogMe implements Estimator {
         double[] sums = new double[c.k() * d];
         for (int i = 0; i < n; i++) {
             int o = c.labels()[i] * d;
-            int r = i * d;
+            double[] row = s.rows[i];
             for (int j = 0; j < d; j++) {
-                sums[o + j] += s.x[r + j];
+                sums[o + j] += row[j];
             }
         }
         Dense.Eig eig = s.rawEig();
@@ -77,7 +77,7 @@ public final class LogMe implements Estimator {
     public static double regression(double[][] features, double[][] targets) {
         int d = Inputs.checkFeatures(features);
         int n = features.length;
-        int t = Inputs.checkFeatures(targets);
+        int t = Inputs.checkMatrix(targets, "targets");
         if (targets.length != n) {
             throw new GraftException("targets: expected " + n + " rows (one per feature row), got " + targets.length);
         }
@@ -91,7 +91,7 @@ public final class LogMe implements Estimator {
                 double y = targets[i][col];
                 yy += y * y;
                 for (int j = 0; j < d; j++) {
-                    b[j] += s.x[i * d + j] * y;
+                    b[j] += s.rows[i][j] * y;
                 }
             }
             if (yy == 0) {

@@ -35,10 +35,10 @@ public final class Sfda implements Estimator {
         int n = s.n;
         int d = s.d;
         int k = c.k();
-        ClassStats cs = new ClassStats(s.x, n, d, c);
+        ClassStats cs = new ClassStats(s.rows, c);
         double[] sw = withinScatter(s.cov(), cs, s.mean);
         double lambda = Math.max(Math.exp(-A * largestEigenvalue(sw, d)), 1e-10);
-        double[] prob = posteriors(s.x, n, d, cs, sw, lambda);
+        double[] prob = posteriors(s.x(), n, d, cs, sw, lambda);
         // soften: a second softmax over the probabilities, as the paper does before mixing
         for (int i = 0; i < n; i++) {
             double z = 0;
@@ -63,7 +63,7 @@ public final class Sfda implements Estimator {
             double others = n - c.counts()[y];
             for (int j = 0; j < d; j++) {
                 double outer = (sum[j] - cs.means[y * d + j] * c.counts()[y]) / others;
-                mixed[i * d + j] = p * s.x[i * d + j] + (1 - p) * outer;
+                mixed[i * d + j] = p * s.rows[i][j] + (1 - p) * outer;
             }
         }
         ClassStats cs2 = new ClassStats(mixed, n, d, c);

@@ -65,7 +65,7 @@ public final class ShrinkageHScore implements Estimator {
         for (int r = 0; r < n; r++) {
             double sq = 0;
             for (int j = 0; j < d; j++) {
-                double v = s.centred[r * d + j];
+                double v = s.rows[r][j] - s.mean[j];
                 sq += v * v;
             }
             fourth += sq * sq;

@@ -18,27 +18,38 @@ final class Softmax {
         }
     }
 
-    /** Loss and gradient (into grad) at w. */
+    /** Loss and gradient (into grad) at w; the logits are one matrix product [n, p] x [p, k]. */
     static double lossAndGrad(double[] w, double[] x, int[] y, int n, int p, int k, double l2, double[] grad) {
         int q = p + 1;
         java.util.Arrays.fill(grad, 0);
-        double[] logits = new double[k];
+        double[] wt = new double[p * k]; // Wᵀ [p, k]
+        for (int c = 0; c < k; c++) {
+            for (int j = 0; j < p; j++) {
+                wt[j * k + c] = w[c * q + j];
+            }
+        }
+        double[] logits = new double[n * k];
+        Dense.abTRows(x, wt, logits, k, p, 0, n);
         double loss = 0;
+        double[] gw = new double[k * p];
         for (int i = 0; i < n; i++) {
-            logits(w, x, i, p, k, logits);
-            double lse = Dense.logSumExp(logits, 0, k);
-            loss += lse - logits[y[i]];
+            int lo = i * k;
+            for (int c = 0; c < k; c++) {
+                logits[lo + c] += w[c * q + p];
+            }
+            double lse = Dense.logSumExp(logits, lo, k);
+            loss += lse - logits[lo + y[i]];
             int xo = i * p;
             for (int c = 0; c < k; c++) {
-                double g = Math.exp(logits[c] - lse) - (c == y[i] ? 1 : 0);
-                if (g == 0) {
+                double g = Math.exp(logits[lo + c] - lse) - (c == y[i] ? 1 : 0);
+                grad[c * q + p] += g;
+                if (Math.abs(g) < 1e-12) {
                     continue;
                 }
-                int o = c * q;
+                int o = c * p;
                 for (int j = 0; j < p; j++) {
-                    grad[o + j] += g * x[xo + j];
+                    gw[o + j] += g * x[xo + j];
                 }
-                grad[o + p] += g;
             }
         }
         double reg = 0;
@@ -46,7 +57,7 @@ final class Softmax {
             for (int j = 0; j < p; j++) {
                 double v = w[c * q + j];
                 reg += v * v;
-                grad[c * q + j] = grad[c * q + j] / n + l2 * v;
+                grad[c * q + j] = gw[c * p + j] / n + l2 * v;
             }
             grad[c * q + p] /= n;
         }

@@ -37,14 +37,16 @@ public final class Tmi implements Estimator {
         Inputs.Checked c = Inputs.check(features, labels, numClasses);
         FeatureStats s = FeatureStats.of(features);
         double maxAbs = 0;
-        for (double v : s.x) {
-            maxAbs = Math.max(maxAbs, Math.abs(v));
+        for (double[] row : s.rows) {
+            for (double v : row) {
+                maxAbs = Math.max(maxAbs, Math.abs(v));
+            }
         }
         double floor = Math.max(1e-12 * maxAbs, Double.MIN_NORMAL);
         int[][] members = TransRate.members(c);
         double total = 0;
         for (int y = 0; y < c.k(); y++) {
-            total += (double) c.counts()[y] / s.n * entropy(s.x, s.d, members[y], floor);
+            total += (double) c.counts()[y] / s.n * entropy(s.x(), s.d, members[y], floor);
         }
         return Inputs.finite(name(), total);
     }

@@ -40,7 +40,7 @@ public final class TransRate implements Estimator {
         }
         int[][] members = members(c);
         double[] rates = new double[c.k()];
-        IntStream.range(0, c.k()).parallel().forEach(y -> rates[y] = classRate(s.centred, d, members[y]));
+        IntStream.range(0, c.k()).parallel().forEach(y -> rates[y] = classRate(s.centred(), d, members[y]));
         double conditional = 0;
         for (int y = 0; y < c.k(); y++) {
             conditional += (double) c.counts()[y] / n * rates[y];

@@ -174,6 +174,22 @@ class LogMeTest {
     }
 
     @Test
+    void regressionRejectsBadTargets() {
+        SelectData s = SelectData.clusters(20, 3, 2, 1.0, 4);
+        double[][] t = new double[20][1];
+        t[3][0] = Double.NaN;
+        var ex = org.junit.jupiter.api.Assertions.assertThrows(dev.graft.GraftException.class,
+                () -> LogMe.regression(s.features, t));
+        assertTrue(ex.getMessage().contains("targets[3][0] is NaN"), ex.getMessage());
+        var short_ = org.junit.jupiter.api.Assertions.assertThrows(dev.graft.GraftException.class,
+                () -> LogMe.regression(s.features, new double[19][1]));
+        assertTrue(short_.getMessage().contains("expected 20 rows"), short_.getMessage());
+        var zero = org.junit.jupiter.api.Assertions.assertThrows(dev.graft.GraftException.class,
+                () -> LogMe.regression(s.features, new double[20][1]));
+        assertTrue(zero.getMessage().contains("all zero"), zero.getMessage());
+    }
+
+    @Test
     void separatedTaskScoresHigherThanShuffled() {
         SelectData s = SelectData.clusters(300, 16, 4, 3.0, 1);
         double good = new LogMe().score(s.features, s.labels, 4);
