@@ -3,17 +3,22 @@
 # model with every estimator, fine-tunes each model with the same LoRA budget, and reports Kendall tau, weighted tau and
 # top-1 hit per estimator. Then times a full `rank` of all bundled models on 5,000 fortune texts (features extracted
 # afresh) and reports the estimators' share of the time.
-# Usage: bench/rank-validate.sh [--tasks manpages,fortunes] [--train-per-class 250] [--epochs 2] [--timing-texts 5000] [--out bench/out/rank]
+# Usage: bench/rank-validate.sh [--tasks manpages,fortunes] [--train-per-class 250] [--epochs 2] [--timing-texts 5000]
+#                               [--no-validate] [--out bench/out/rank]
+#   --no-validate: keep the per-task results already in --out (e.g. from runs with different --train-per-class) and
+#                  only time and report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tasks=manpages,fortunes; per_class=250; epochs=2; timing=5000; out=bench/out/rank
+tasks=manpages,fortunes; per_class=250; epochs=2; timing=5000; out=bench/out/rank; validate=1
 while [ $# -gt 0 ]; do case "$1" in
   --tasks) tasks=$2; shift 2;; --train-per-class) per_class=$2; shift 2;; --epochs) epochs=$2; shift 2;;
-  --timing-texts) timing=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --timing-texts) timing=$2; shift 2;; --no-validate) validate=0; shift;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
 mkdir -p "$out"
 bash bench/install-data.sh
-python3 bench/make-tasks.py --tasks "$tasks" --max-per-class $((per_class * 10 / 8)) --out "$out/data" >/dev/null
 for task in ${tasks//,/ }; do
+  [ "$validate" = 1 ] || continue
+  python3 bench/make-tasks.py --tasks "$task" --max-per-class $((per_class * 10 / 8)) --out "$out/data" >/dev/null
+  echo "{\"train_per_class\": $per_class, \"epochs\": $epochs}" > "$out/$task.meta.json"
   echo "bench: ranking and fine-tuning on $task" >&2
   ./graft --threads 2 rank --models all --data "$out/data/$task/train.csv" --validate "$out/data/$task/test.csv" \
     --validate-epochs "$epochs" --max-length 64 --plot "$out/$task.png" --validate-output "$out/adapters-$task" --json > "$out/$task.json"
@@ -23,16 +28,18 @@ if [ "$timing" -gt 0 ]; then
   echo "bench: timing rank of all models on $timing fortune texts (fresh features)" >&2
   ./graft --threads 2 rank --models all --data "$out/data-all/fortunes/train.csv" --sample "$timing" --no-cache --json > "$out/timing.json"
 fi
-python3 - "$out" "$tasks" "$epochs" "$per_class" <<'PY' | tee "$out/rank-validate.md"
+python3 - "$out" "$tasks" <<'PY' | tee "$out/rank-validate.md"
 import json, sys, os, subprocess, datetime
-out, tasks, epochs, per_class = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4]
+out, tasks = sys.argv[1], sys.argv[2].split(",")
 cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
 print(f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, {cpu}; {datetime.date.today()}. "
-      f"Fine-tuning: LoRA r 8 (query, value), {epochs} epochs, up to {per_class} training examples per class, max length 64.\n")
+      f"Fine-tuning: LoRA r 8 (query, value), default learning rate, max length 64; accuracy on the task's test split.\n")
 for task in tasks:
     r = json.load(open(f"{out}/{task}.json"))
+    meta = json.load(open(f"{out}/{task}.meta.json"))
     models = [c for c in r["candidates"] if "layer" not in c]
-    print(f"### {task}: {r['examples']} training examples, {r['classes']} classes\n")
+    print(f"### {task}: {r['examples']} training examples (up to {meta['train_per_class']} per class), {r['classes']} classes, "
+          f"{meta['epochs']} epochs\n")
     print("| model | fine-tuned accuracy | " + " | ".join(f"{m}" for m in r["validation"]) + " |")
     print("|---|---|" + "---|" * len(r["validation"]))
     for c in sorted(models, key=lambda c: -c["fine_tuned_accuracy"]):
