@@ -30,8 +30,8 @@ public final class RankPlot {
         if (accuracy != null) {
             groups.add("fine-tuned");
         }
-        CategoryChart chart = new CategoryChartBuilder().width(Math.max(800, 90 * groups.size() * Math.max(1, models.size() / 2)))
-                .height(480).title(title).xAxisTitle("estimator").yAxisTitle("score scaled to [0, 1] across models").build();
+        CategoryChart chart = new CategoryChartBuilder().width(Math.min(1400, Math.max(800, 20 * groups.size() * models.size())))
+                .height(560).title(title).xAxisTitle("estimator").yAxisTitle("score scaled to [0, 1] across models").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
         chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setYAxisMax(1.0);
