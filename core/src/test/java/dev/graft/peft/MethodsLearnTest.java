@@ -45,7 +45,7 @@ class MethodsLearnTest {
         "lora|{'r': 4, 'use_rslora': true, 'target_modules': ['query', 'value', 'output.dense']}|0.005|60",
         "bitfit||0.05|60",
         "ia3||0.05|60",
-        "adapter|{'config': 'houlsby', 'reduction_factor': 4}|0.01|60",
+        "adapter|{'config': 'houlsby', 'reduction_factor': 4}|0.01|100",
         "parallel-adapter|{'bottleneck_size': 16}|0.01|40",
         "prompt|{'num_virtual_tokens': 16}|0.3|120",
         "prefix|{'num_virtual_tokens': 8}|0.01|60",
