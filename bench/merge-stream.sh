@@ -16,7 +16,7 @@ rm -rf "$dir"; mkdir -p "$dir"; trap 'rm -rf "$dir"' EXIT
 mkdir -p bench/out; results=bench/out/merge-stream.jsonl; : > "$results"
 run() { # step, args...
   local step=$1; shift
-  /usr/bin/time -f '{"max_rss_kb": %M}' -o bench/out/time.json java -Xmx"$xmx" -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
+  /usr/bin/time -f '{"max_rss_kb": %M, "cpu_s": %e, "user_s": %U, "sys_s": %S}' -o bench/out/time.json java -Xmx"$xmx" -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
   python3 -c "import json; a=json.load(open('bench/out/line.json')); a.update(json.load(open('bench/out/time.json'))); print(json.dumps(a))" | tee -a "$results"
 }
 run generate "$dir/models" 3 "$tensors" "$rows" "$cols"
@@ -54,6 +54,11 @@ print(f"machine: {subprocess.run('nproc', capture_output=True, text=True).stdout
 print(f"inputs: 4 x {read_bytes / 4 / 2**30:.2f} GiB (bf16), largest tensor {largest / 2**20:.0f} MiB")
 print(f"raw read (same mmap reader, same threads): {read_mbs:.0f} MB/s (runs: {', '.join(str(r['mb_per_s']) for r in reads)})")
 print(f"TIES merge, 3 models + base: {merge_mbs:.0f} MB/s of input = {merge_mbs / read_mbs:.0%} of raw read (goal >= 50%)")
+cpu = lambda r: r["user_s"] + r["sys_s"]
+read_cpu = sum(read_bytes / cpu(r) / 1e6 for r in reads) / len(reads)
+merge_cpu = read_bytes / cpu(merge) / 1e6
+print(f"per CPU-second (less sensitive to other load on a shared machine): read {read_cpu:.0f} MB, merge {merge_cpu:.0f} MB"
+      f" = {merge_cpu / read_cpu:.0%}; load average {open('/proc/loadavg').read().split()[0]}")
 print(f"peak RSS: merge {merge['max_rss_kb'] / 1024:.0f} MiB, read {max(r['max_rss_kb'] for r in reads) / 1024:.0f} MiB;"
       f" goal < 3 x largest tensor + 300 MB = {goal_kb / 1024:.0f} MiB")
 PY

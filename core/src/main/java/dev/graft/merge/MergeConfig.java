@@ -187,7 +187,7 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
                 h.forEach(x -> heads.add(x.asText()));
             }
         }
-        if (m != null && !ms.isMissingNode() && ms != null && ms.isArray()) {
+        if (m != null && ms != null && ms.isArray()) {
             int count = ms.size();
             if (count < m.minModels() || count > m.maxModels()) {
                 errors.add("models: " + m.name() + " takes " + m.minModels() + (m.maxModels() == Integer.MAX_VALUE ? " or more"
