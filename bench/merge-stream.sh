@@ -16,7 +16,7 @@ rm -rf "$dir"; mkdir -p "$dir"; trap 'rm -rf "$dir"' EXIT
 mkdir -p bench/out; results=bench/out/merge-stream.jsonl; : > "$results"
 run() { # step, args...
   local step=$1; shift
-  /usr/bin/time -f '{"max_rss_kb": %M, "cpu_s": %e, "user_s": %U, "sys_s": %S}' -o bench/out/time.json java -Xmx"$xmx" -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
+  /usr/bin/time -f '{"max_rss_kb": %M, "wall_s": %e, "user_s": %U, "sys_s": %S}' -o bench/out/time.json java -Xmx"$xmx" -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
   python3 -c "import json; a=json.load(open('bench/out/line.json')); a.update(json.load(open('bench/out/time.json'))); print(json.dumps(a))" | tee -a "$results"
 }
 run generate "$dir/models" 3 "$tensors" "$rows" "$cols"

@@ -41,6 +41,38 @@ final class ChunkedMerge {
     private record Chunk(float[] base, List<float[]> models, List<float[]> fishers, int len) {
     }
 
+    /** Per-thread input buffers for the task-vector passes (a chunk task finishes with them before the next starts). */
+    private static final ThreadLocal<float[][]> BUFFERS = new ThreadLocal<>();
+
+    /** Reads a chunk into this thread's reusable buffers (arrays may be longer than len). */
+    private static Chunk readReused(Inputs in, long from, int len) {
+        int k = in.models().size();
+        float[][] bufs = BUFFERS.get();
+        if (bufs == null || bufs.length != k + 1) {
+            bufs = new float[k + 1][TaskArithmeticMerge.CHUNK];
+            BUFFERS.set(bufs);
+        }
+        in.base().readFloats(in.name(), from, bufs[k], len);
+        List<float[]> ms = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
+            in.models().get(i).readFloats(in.name(), from, bufs[i], len);
+            ms.add(bufs[i]);
+        }
+        return new Chunk(bufs[k], ms, null, len);
+    }
+
+    /** Pass-1 histogram of |model − base| without materialising the difference. */
+    private static long[] highHistogram(float[] m, float[] b, int len) {
+        long[] h = new long[1 << 16];
+        for (int j = 0; j < len; j++) {
+            float a = Math.abs(m[j] - b[j]);
+            if (a == a) {
+                h[Float.floatToRawIntBits(a) >>> 16]++;
+            }
+        }
+        return h;
+    }
+
     private static Chunk read(Inputs in, long from, int len, boolean withFishers) {
         float[] b = null;
         if (in.base() != null) {
@@ -93,10 +125,10 @@ final class ChunkedMerge {
                 // pass 1: high 16 bits of |τᵢ|
                 forEachChunk(pool, chunks, c -> {
                     int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = read(in, (long) c * chunk, len, false);
+                    Chunk x = readReused(in, (long) c * chunk, len);
                     for (int i = 0; i < k; i++) {
                         if (sel[i].needed()) {
-                            sel[i].countHigh(RadixSelect.highHistogram(delta(x.models().get(i), x.base(), len), len));
+                            sel[i].countHigh(highHistogram(x.models().get(i), x.base(), len));
                         }
                     }
                 });
@@ -118,7 +150,7 @@ final class ChunkedMerge {
                 // pass 2: low 16 bits inside each rank's bucket
                 forEachChunk(pool, chunks, c -> {
                     int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = read(in, (long) c * chunk, len, false);
+                    Chunk x = readReused(in, (long) c * chunk, len);
                     for (int i = 0; i < k; i++) {
                         if (sel[i].needed()) {
                             float[] d = delta(x.models().get(i), x.base(), len);
@@ -157,7 +189,7 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Chunk x = read(in, from, len, fisher);
+                        Chunk x = prep != null ? readReused(in, from, len) : read(in, from, len, fisher);
                         float[] out;
                         if (prep != null) {
                             out = new float[len];
@@ -232,26 +264,33 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Chunk x = read(in, from, len, false);
+                        Chunk x = readReused(in, from, len);
                         boolean[] open = new boolean[len];
                         int pending = 0;
                         for (int i = 0; i < k; i++) {
                             if (!sel[i].needed()) {
                                 continue;
                             }
-                            float[] d = delta(x.models().get(i), x.base(), len);
+                            float[] m = x.models().get(i);
+                            float[] bs = x.base();
                             for (int r = 0; r < sel[i].size(); r++) {
                                 int b = sel[i].bucket(r);
                                 if (b < 0) {
                                     continue;
                                 }
-                                sel[i].countLow(r, RadixSelect.lowHistogram(d, len, b));
-                                for (int j = 0; j < len; j++) {
-                                    if (!open[j] && (Float.floatToRawIntBits(Math.abs(d[j])) >>> 16) == b) {
-                                        open[j] = true;
-                                        pending++;
+                                long[] low = new long[1 << 16];
+                                for (int j = 0; j < len; j++) { // one pass: the boundary bucket's low bits, and who is undecided
+                                    float a = Math.abs(m[j] - bs[j]);
+                                    int bits = Float.floatToRawIntBits(a);
+                                    if ((bits >>> 16) == b && a == a) {
+                                        low[bits & 0xffff]++;
+                                        if (!open[j]) {
+                                            open[j] = true;
+                                            pending++;
+                                        }
                                     }
                                 }
+                                sel[i].countLow(r, low);
                             }
                         }
                         float[] out = new float[len];
