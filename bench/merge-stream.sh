@@ -45,7 +45,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 reads = [r for r in rows if r["step"] == "read"][1:]
 merge = [r for r in rows if r["step"] == "merge"][0]
 read_bytes = reads[0]["bytes"]
-read_mbs = sum(r["mb_per_s"] for r in reads) / len(reads)
+read_mbs = reads[0]["mb_per_s"]  # the read just before the merge; the one after is printed to show drift
 merge_mbs = read_bytes / merge["seconds"] / 1e6
 largest = int(sys.argv[2]) * int(sys.argv[3]) * 2
 goal_kb = (3 * largest + 300e6) / 1024
@@ -55,7 +55,7 @@ print(f"inputs: 4 x {read_bytes / 4 / 2**30:.2f} GiB (bf16), largest tensor {lar
 print(f"raw read (same mmap reader, same threads): {read_mbs:.0f} MB/s (runs: {', '.join(str(r['mb_per_s']) for r in reads)})")
 print(f"TIES merge, 3 models + base: {merge_mbs:.0f} MB/s of input = {merge_mbs / read_mbs:.0%} of raw read (goal >= 50%)")
 cpu = lambda r: r["user_s"] + r["sys_s"]
-read_cpu = sum(read_bytes / cpu(r) / 1e6 for r in reads) / len(reads)
+read_cpu = read_bytes / cpu(reads[0]) / 1e6
 merge_cpu = read_bytes / cpu(merge) / 1e6
 print(f"per CPU-second (less sensitive to other load on a shared machine): read {read_cpu:.0f} MB, merge {merge_cpu:.0f} MB"
       f" = {merge_cpu / read_cpu:.0%}; load average {open('/proc/loadavg').read().split()[0]}")
