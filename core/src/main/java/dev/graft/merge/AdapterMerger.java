@@ -49,6 +49,10 @@ final class AdapterMerger {
             check(ads);
             LoraAdapter first = ads.get(0);
             String method = cfg.method();
+            if (method.equals("fisher")) {
+                throw new GraftException("merge_method fisher needs models, not adapters: write each as BASE+ADAPTER"
+                        + " (graft fisher gives the Fisher of those effective weights)");
+            }
             int maxRank = ads.stream().mapToInt(LoraAdapter::rank).max().orElse(1);
             Map<String, Double> global0 = MergeConfig.resolve(cfg.parameters(), "", -1, 0);
             int rank = (int) Math.round(global0.getOrDefault("rank", (double) maxRank));

@@ -41,6 +41,38 @@ final class ChunkedMerge {
     private record Chunk(float[] base, List<float[]> models, List<float[]> fishers, int len) {
     }
 
+    /** Per-thread input buffers for the task-vector passes (a chunk task finishes with them before the next starts). */
+    private static final ThreadLocal<float[][]> BUFFERS = new ThreadLocal<>();
+
+    /** Reads a chunk into this thread's reusable buffers (arrays may be longer than len). */
+    private static Chunk readReused(Inputs in, long from, int len) {
+        int k = in.models().size();
+        float[][] bufs = BUFFERS.get();
+        if (bufs == null || bufs.length != k + 1) {
+            bufs = new float[k + 1][TaskArithmeticMerge.CHUNK];
+            BUFFERS.set(bufs);
+        }
+        in.base().readFloats(in.name(), from, bufs[k], len);
+        List<float[]> ms = new ArrayList<>(k);
+        for (int i = 0; i < k; i++) {
+            in.models().get(i).readFloats(in.name(), from, bufs[i], len);
+            ms.add(bufs[i]);
+        }
+        return new Chunk(bufs[k], ms, null, len);
+    }
+
+    /** Pass-1 histogram of |model − base| without materialising the difference. */
+    private static long[] highHistogram(float[] m, float[] b, int len) {
+        long[] h = new long[1 << 16];
+        for (int j = 0; j < len; j++) {
+            float a = Math.abs(m[j] - b[j]);
+            if (a == a) {
+                h[Float.floatToRawIntBits(a) >>> 16]++;
+            }
+        }
+        return h;
+    }
+
     private static Chunk read(Inputs in, long from, int len, boolean withFishers) {
         float[] b = null;
         if (in.base() != null) {
@@ -93,10 +125,10 @@ final class ChunkedMerge {
                 // pass 1: high 16 bits of |τᵢ|
                 forEachChunk(pool, chunks, c -> {
                     int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = read(in, (long) c * chunk, len, false);
+                    Chunk x = readReused(in, (long) c * chunk, len);
                     for (int i = 0; i < k; i++) {
                         if (sel[i].needed()) {
-                            sel[i].countHigh(RadixSelect.highHistogram(delta(x.models().get(i), x.base(), len), len));
+                            sel[i].countHigh(highHistogram(x.models().get(i), x.base(), len));
                         }
                     }
                 });
@@ -105,10 +137,20 @@ final class ChunkedMerge {
                         s.finishHigh();
                     }
                 }
+                long undecided = 0;
+                for (RadixSelect x : sel) {
+                    for (int r = 0; r < x.size(); r++) {
+                        undecided += x.needed() ? x.bucketCount(r) : 0;
+                    }
+                }
+                if (undecided <= fixupLimit) {
+                    writeWithFixups(ch, ta, meta, in, sel, dtype, pool, threads);
+                    return;
+                }
                 // pass 2: low 16 bits inside each rank's bucket
                 forEachChunk(pool, chunks, c -> {
                     int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = read(in, (long) c * chunk, len, false);
+                    Chunk x = readReused(in, (long) c * chunk, len);
                     for (int i = 0; i < k; i++) {
                         if (sel[i].needed()) {
                             float[] d = delta(x.models().get(i), x.base(), len);
@@ -147,7 +189,7 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Chunk x = read(in, from, len, fisher);
+                        Chunk x = prep != null ? readReused(in, from, len) : read(in, from, len, fisher);
                         float[] out;
                         if (prep != null) {
                             out = new float[len];
@@ -173,6 +215,144 @@ final class ChunkedMerge {
             }
         } finally {
             producer.interrupt();
+        }
+    }
+
+    /** Most undecided elements kept for the fix-up (each costs (models + 2) × 4 bytes). */
+    static volatile long fixupLimit = 4L << 20; // tests set 0 to exercise the three-pass path
+
+    /** A merged chunk plus the elements it could not decide yet. */
+    private record Partial(ByteBuffer bytes, int[] positions, float[][] values) {
+    }
+
+    /**
+     * The two-pass variant for magnitude thresholds: after pass 1 every element outside a rank's boundary bucket is
+     * decided, so the merge pass merges those at once (with a provisional threshold at the bucket's floor), collects
+     * the low-bit histogram that makes the thresholds exact, and keeps the inputs of the few elements whose output
+     * depends on a boundary-bucket value; those are recomputed with the exact thresholds and patched into the
+     * merged bytes, which are then written. Inputs are read twice instead of three times and the result is
+     * identical; the price is holding this tensor's merged bytes (1 × its size) until it is complete.
+     */
+    private static void writeWithFixups(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, Inputs in, RadixSelect[] sel,
+                                        DType dtype, ExecutorService pool, int threads) throws IOException {
+        int chunk = TaskArithmeticMerge.CHUNK;
+        long n = in.n();
+        int chunks = (int) ((n + chunk - 1) / chunk);
+        int k = in.models().size();
+        float[][] provisional = new float[k][];
+        for (int i = 0; i < k; i++) {
+            provisional[i] = new float[sel[i].size()];
+            for (int r = 0; r < sel[i].size(); r++) {
+                provisional[i][r] = sel[i].bucketFloor(r);
+            }
+        }
+        TaskArithmeticMerge.Prepared prov = ta.prepare(meta, provisional, n);
+        List<CompletableFuture<Partial>> results = new ArrayList<>(chunks);
+        for (int c = 0; c < chunks; c++) {
+            results.add(new CompletableFuture<>());
+        }
+        Semaphore window = new Semaphore(2 * threads);
+        Thread producer = new Thread(() -> {
+            for (int c = 0; c < chunks; c++) {
+                try {
+                    window.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                int cc = c;
+                pool.execute(() -> {
+                    try {
+                        long from = (long) cc * chunk;
+                        int len = (int) Math.min(chunk, n - from);
+                        Chunk x = readReused(in, from, len);
+                        boolean[] open = new boolean[len];
+                        int pending = 0;
+                        for (int i = 0; i < k; i++) {
+                            if (!sel[i].needed()) {
+                                continue;
+                            }
+                            float[] m = x.models().get(i);
+                            float[] bs = x.base();
+                            for (int r = 0; r < sel[i].size(); r++) {
+                                int b = sel[i].bucket(r);
+                                if (b < 0) {
+                                    continue;
+                                }
+                                long[] low = new long[1 << 16];
+                                for (int j = 0; j < len; j++) { // one pass: the boundary bucket's low bits, and who is undecided
+                                    float a = Math.abs(m[j] - bs[j]);
+                                    int bits = Float.floatToRawIntBits(a);
+                                    if ((bits >>> 16) == b && a == a) {
+                                        low[bits & 0xffff]++;
+                                        if (!open[j]) {
+                                            open[j] = true;
+                                            pending++;
+                                        }
+                                    }
+                                }
+                                sel[i].countLow(r, low);
+                            }
+                        }
+                        float[] out = new float[len];
+                        ta.mergeRange(meta, prov, from, x.base(), x.models(), len, out);
+                        int[] pos = new int[pending];
+                        float[][] vals = new float[k + 1][pending];
+                        for (int j = 0, p = 0; j < len; j++) {
+                            if (open[j]) {
+                                pos[p] = j;
+                                vals[k][p] = x.base()[j];
+                                for (int i = 0; i < k; i++) {
+                                    vals[i][p] = x.models().get(i)[j];
+                                }
+                                p++;
+                            }
+                        }
+                        results.get(cc).complete(new Partial(Merger.encode(out, dtype), pos, vals));
+                    } catch (Throwable t) {
+                        results.get(cc).completeExceptionally(t);
+                    }
+                });
+            }
+        }, "graft-merge-chunks");
+        producer.setDaemon(true);
+        producer.start();
+        List<Partial> parts = new ArrayList<>(chunks);
+        try {
+            for (int c = 0; c < chunks; c++) {
+                parts.add(get(results.get(c), in.name()));
+                results.get(c).obtrudeValue(null);
+                window.release();
+            }
+        } finally {
+            producer.interrupt();
+        }
+        float[][] thr = new float[k][];
+        for (int i = 0; i < k; i++) {
+            thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
+        }
+        TaskArithmeticMerge.Prepared exact = ta.prepare(meta, thr, n);
+        int size = dtype.size();
+        for (int c = 0; c < parts.size(); c++) {
+            Partial part = parts.get(c);
+            int[] pos = part.positions();
+            if (pos.length > 0) {
+                float[][] v = part.values();
+                List<float[]> ms = new ArrayList<>(k);
+                for (int i = 0; i < k; i++) {
+                    ms.add(v[i]);
+                }
+                float[] out = new float[pos.length];
+                ta.mergeRange(meta, exact, 0, v[k], ms, pos.length, out); // element-wise once the thresholds are known
+                ByteBuffer enc = Merger.encode(out, dtype);
+                ByteBuffer dst = part.bytes();
+                for (int p = 0; p < pos.length; p++) {
+                    for (int b = 0; b < size; b++) {
+                        dst.put(pos[p] * size + b, enc.get(p * size + b));
+                    }
+                }
+            }
+            Merger.writeChunked(ch, part.bytes());
+            parts.set(c, null);
         }
     }
 

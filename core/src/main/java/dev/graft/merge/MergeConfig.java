@@ -50,6 +50,8 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
             "peft_dare_linear", "peft_dare_ties", "peft_magnitude_prune");
     private static final Set<String> TOP_KEYS = Set.of("models", "base_model", "merge_method", "parameters", "dtype", "seed",
             "heads", "tokenizer_source", "name");
+    /** mergekit options that change nothing here; accepted with a warning so a mergekit file still loads. */
+    private static final Set<String> TOLERATED = Set.of("int8_mask");
     private static final Set<String> DTYPES = Set.of("float32", "float16", "bfloat16");
     /** Accepted by every method: the rank of a merged LoRA (adapter merges). */
     private static final Set<String> COMMON_GLOBAL = Set.of("rank");
@@ -185,7 +187,7 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
                 h.forEach(x -> heads.add(x.asText()));
             }
         }
-        if (m != null && !ms.isMissingNode() && ms != null && ms.isArray()) {
+        if (m != null && ms != null && ms.isArray()) {
             int count = ms.size();
             if (count < m.minModels() || count > m.maxModels()) {
                 errors.add("models: " + m.name() + " takes " + m.minModels() + (m.maxModels() == Integer.MAX_VALUE ? " or more"
@@ -232,6 +234,11 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
             String path = at + "." + e.getKey();
             if (e.getKey().equals("fisher") && e.getValue().isTextual()) {
                 continue; // handled by the model entry
+            }
+            if (TOLERATED.contains(e.getKey())) {
+                org.slf4j.LoggerFactory.getLogger(MergeConfig.class).warn("{}: mergekit option ignored (graft always streams"
+                        + " in float32 and needs no int8 masks)", path);
+                continue;
             }
             if (checkNames && !allowed.contains(e.getKey())) {
                 errors.add(path + ": not a parameter of this merge method; expected one of " + allowed);

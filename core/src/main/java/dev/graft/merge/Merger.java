@@ -445,14 +445,18 @@ public final class Merger {
         switch (dtype) {
             case F32 -> b.asFloatBuffer().put(v);
             case F16 -> {
+                short[] h = new short[v.length];
                 for (int i = 0; i < v.length; i++) {
-                    b.putShort(i * 2, FloatFormats.floatToHalf(v[i]));
+                    h[i] = FloatFormats.floatToHalf(v[i]);
                 }
+                b.asShortBuffer().put(h);
             }
             case BF16 -> {
+                short[] h = new short[v.length];
                 for (int i = 0; i < v.length; i++) {
-                    b.putShort(i * 2, FloatFormats.floatToBf16(v[i]));
+                    h[i] = FloatFormats.floatToBf16(v[i]);
                 }
+                b.asShortBuffer().put(h);
             }
             default -> throw new GraftException("cannot store merged floats as " + dtype);
         }

@@ -72,6 +72,16 @@ final class RadixSelect {
         return ranks.length;
     }
 
+    /** Elements counted in rank r's bucket by pass 1 (an upper bound on the values still undecided). */
+    long bucketCount(int r) {
+        return bucket[r] < 0 ? 0 : high[bucket[r]];
+    }
+
+    /** The smallest value in rank r's bucket (every value in a higher bucket is larger). */
+    float bucketFloor(int r) {
+        return ranks[r] <= 0 ? Float.POSITIVE_INFINITY : bucket[r] < 0 ? 0f : Float.intBitsToFloat(bucket[r] << 16);
+    }
+
     /** Pass-2 histogram of one chunk for bucket b. */
     static long[] lowHistogram(float[] x, int len, int b) {
         long[] h = new long[1 << 16];

@@ -1,5 +1,6 @@
 package dev.graft.merge;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -130,66 +131,92 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * not depend on how the tensor is cut, provided that start is a multiple of CHUNK.
      */
     void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out) {
+        // Column-wise over small blocks: each loop is a simple pass over contiguous arrays (the JIT vectorises most of
+        // them) and the scratch arrays stay in cache. Per element the models are summed in index order, as before.
+        final int block = 2048;
         int k = models.size();
-        float[][] tv = new float[k][len];
-        for (int i = 0; i < k; i++) {
-            float[] m = models.get(i);
-            float[] t = tv[i];
-            for (int j = 0; j < len; j++) {
-                t[j] = base == null ? m[j] : m[j] - base[j];
-            }
-            switch (sparsify) {
-                case MAGNITUDE, BREADCRUMBS -> {
-                    float lo = p.lo()[i];
-                    float hi = p.hi()[i];
-                    for (int j = 0; j < len; j++) {
-                        float a = Math.abs(t[j]);
-                        if (!(a >= lo) || a >= hi) {
-                            t[j] = 0f;
-                        }
-                    }
-                }
-                case RANDOM -> {
-                    double d = p.density()[i];
-                    if (d < 1) {
-                        for (int c = 0; c < len; c += CHUNK) {
-                            long chunk = (start + c) / CHUNK;
-                            SplittableRandom rnd = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
-                            float scale = d <= 0 ? 0f : (float) (1.0 / d);
-                            for (int j = c; j < Math.min(len, c + CHUNK); j++) {
-                                t[j] = rnd.nextDouble() < d ? t[j] * scale : 0f;
-                            }
-                        }
-                    }
-                }
-                case NONE -> { }
-            }
-        }
         double[] w = p.w();
         boolean frequency = in.param("majority_sign_frequency", 0) != 0;
         boolean normalize = in.param("normalize", consensus ? 1 : 0) != 0;
         double lambda = in.param("lambda", 1);
-        for (int j = 0; j < len; j++) {
-            int sign = 0;
-            if (consensus) {
-                double mass = 0;
-                for (int i = 0; i < k; i++) {
-                    mass += frequency ? Math.signum(tv[i][j]) : w[i] * tv[i][j];
-                }
-                sign = mass > 0 ? 1 : mass < 0 ? -1 : 0;
-            }
-            double sum = 0;
-            double wsum = 0;
+        float[][] tv = new float[k][block];
+        double[] mass = new double[block];
+        double[] sum = new double[block];
+        double[] wsum = new double[block];
+        SplittableRandom[] rng = new SplittableRandom[k];
+        long[] rngChunk = new long[k];
+        Arrays.fill(rngChunk, -1);
+        for (int s = 0; s < len; s += block) {
+            int m = Math.min(block, len - s);
             for (int i = 0; i < k; i++) {
-                float v = tv[i][j];
-                if (consensus && (v == 0 || (v > 0 ? 1 : -1) != sign)) {
-                    continue;
+                float[] src = models.get(i);
+                float[] t = tv[i];
+                if (base == null) {
+                    System.arraycopy(src, s, t, 0, m);
+                } else {
+                    for (int j = 0; j < m; j++) {
+                        t[j] = src[s + j] - base[s + j];
+                    }
                 }
-                sum += w[i] * v;
-                wsum += w[i];
+                switch (sparsify) {
+                    case MAGNITUDE, BREADCRUMBS -> {
+                        float lo = p.lo()[i];
+                        float hi = p.hi()[i];
+                        for (int j = 0; j < m; j++) {
+                            float a = Math.abs(t[j]);
+                            t[j] = a >= lo && a < hi ? t[j] : 0f;
+                        }
+                    }
+                    case RANDOM -> {
+                        double d = p.density()[i];
+                        if (d < 1) {
+                            float scale = d <= 0 ? 0f : (float) (1.0 / d);
+                            for (int j = 0; j < m; j++) {
+                                long chunk = (start + s + j) / CHUNK; // one random stream per CHUNK elements
+                                if (chunk != rngChunk[i]) {
+                                    rng[i] = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
+                                    rngChunk[i] = chunk;
+                                }
+                                t[j] = rng[i].nextDouble() < d ? t[j] * scale : 0f;
+                            }
+                        }
+                    }
+                    case NONE -> { }
+                }
             }
-            double t = normalize ? (wsum == 0 ? 0 : sum / wsum) : sum;
-            out[j] = (float) ((base == null ? 0 : base[j]) + lambda * t);
+            if (consensus) {
+                Arrays.fill(mass, 0, m, 0.0);
+                for (int i = 0; i < k; i++) {
+                    float[] t = tv[i];
+                    double wi = w[i];
+                    for (int j = 0; j < m; j++) {
+                        mass[j] += frequency ? Math.signum(t[j]) : wi * t[j];
+                    }
+                }
+            }
+            Arrays.fill(sum, 0, m, 0.0);
+            Arrays.fill(wsum, 0, m, 0.0);
+            for (int i = 0; i < k; i++) {
+                float[] t = tv[i];
+                double wi = w[i];
+                if (consensus) {
+                    for (int j = 0; j < m; j++) {
+                        float v = t[j];
+                        boolean agree = (v > 0 && mass[j] > 0) || (v < 0 && mass[j] < 0);
+                        sum[j] += agree ? wi * v : 0.0;
+                        wsum[j] += agree ? wi : 0.0;
+                    }
+                } else {
+                    for (int j = 0; j < m; j++) {
+                        sum[j] += wi * t[j];
+                        wsum[j] += wi;
+                    }
+                }
+            }
+            for (int j = 0; j < m; j++) {
+                double t = normalize ? (wsum[j] == 0 ? 0 : sum[j] / wsum[j]) : sum[j];
+                out[s + j] = (float) ((base == null ? 0 : base[s + j]) + lambda * t);
+            }
         }
     }
 

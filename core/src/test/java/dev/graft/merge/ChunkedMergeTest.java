@@ -99,10 +99,19 @@ class ChunkedMergeTest {
             Files.writeString(cfg, yaml);
             Merger.run(cfg, tmp.resolve(m + "-chunked"), new Merger.Options(1 << 30, 3, false, Progress.NONE, true));
             Merger.run(cfg, tmp.resolve(m + "-whole"), new Merger.Options(1 << 30, 2, false, Progress.NONE, false));
+            long limit = ChunkedMerge.fixupLimit;
+            ChunkedMerge.fixupLimit = 0; // the three-pass radix select instead of the two-pass fix-up
+            try {
+                Merger.run(cfg, tmp.resolve(m + "-3pass"), new Merger.Options(1 << 30, 2, false, Progress.NONE, true));
+            } finally {
+                ChunkedMerge.fixupLimit = limit;
+            }
             try (SafetensorsStore x = SafetensorsStore.open(tmp.resolve(m + "-chunked"));
+                 SafetensorsStore z = SafetensorsStore.open(tmp.resolve(m + "-3pass"));
                  SafetensorsStore y = SafetensorsStore.open(tmp.resolve(m + "-whole"))) {
                 for (String name : y.names()) {
                     assertArrayEquals(y.readFloats(name), x.readFloats(name), 0f, m + " " + name);
+                    assertArrayEquals(y.readFloats(name), z.readFloats(name), 0f, m + " (three passes) " + name);
                 }
             }
         }

@@ -78,6 +78,8 @@ class MergeConfigTest {
         assertTrue(e.getMessage().contains("merge_method: unknown 'slerpp'"), e.getMessage());
         e = assertThrows(GraftException.class, () -> parse("models: [a, b, c]\nmerge_method: slerp\n"));
         assertTrue(e.getMessage().contains("slerp takes 1..2 models, got 3"), e.getMessage());
+        e = assertThrows(GraftException.class, () -> parse("merge_method: ties\n"));
+        assertTrue(e.getMessage().contains("models: expected a non-empty list"), e.getMessage());
         e = assertThrows(GraftException.class, () -> parse("models: [a, b]\nmerge_method: fisher\n"));
         assertTrue(e.getMessage().contains("models[1].fisher: the fisher method needs"), e.getMessage());
     }

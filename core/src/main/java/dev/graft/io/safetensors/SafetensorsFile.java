@@ -354,13 +354,17 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         switch (t.dtype()) {
             case F32 -> b.asFloatBuffer().get(into, 0, count);
             case F16 -> {
+                short[] h = new short[count];
+                b.asShortBuffer().get(h); // one bulk copy, then a plain loop
                 for (int i = 0; i < count; i++) {
-                    into[i] = FloatFormats.halfToFloat(b.getShort(i * 2));
+                    into[i] = FloatFormats.halfToFloat(h[i]);
                 }
             }
             case BF16 -> {
+                short[] h = new short[count];
+                b.asShortBuffer().get(h);
                 for (int i = 0; i < count; i++) {
-                    into[i] = FloatFormats.bf16ToFloat(b.getShort(i * 2));
+                    into[i] = Float.intBitsToFloat((h[i] & 0xffff) << 16);
                 }
             }
             case F64 -> {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Merge evaluation: fine-tunes one base model on three real tasks (man-page sections, fortune categories, language of
+# a fortune), with LoRA and with full fine-tuning, merges the three with every method, and reports each task's test
+# accuracy with the merged backbone + that task's own head, normalised by the task's own fine-tuned model.
+# Usage: bench/merge-eval.sh [--model all-minilm-l6-v2] [--train-per-class 250] [--epochs 3] [--out bench/out/merge-eval]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=all-minilm-l6-v2; per_class=250; epochs=3; out=bench/out/merge-eval; tasks=manpages,fortunes,langid
+while [ $# -gt 0 ]; do case "$1" in --model) model=$2; shift 2;; --train-per-class) per_class=$2; shift 2;;
+  --epochs) epochs=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+rm -rf "$out"; mkdir -p "$out"
+bash bench/install-data.sh
+python3 bench/make-tasks.py --tasks "$tasks" --max-per-class $((per_class * 10 / 8)) --out "$out/data" >/dev/null
+g() { ./graft --threads 2 "$@"; }
+acc() { g eval --model "$1" --adapter "$2" --data "$out/data/$3/test.csv" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['accuracy'])"; }
+results="$out/results.jsonl"; : > "$results"
+record() { echo "{\"kind\":\"$1\",\"method\":\"$2\",\"task\":\"$3\",\"accuracy\":$4}" | tee -a "$results"; }
+g convert --model "$model" --output "$out/base" >/dev/null
+for kind in lora full; do
+  for task in ${tasks//,/ }; do
+    g tune --model "$model" --train "$out/data/$task/train.csv" --eval "$out/data/$task/dev.csv" --method "$kind" \
+      --epochs "$epochs" --max-length 64 --batch-size 16 --output "$out/$kind-$task" >/dev/null 2>"$out/$kind-$task.err"
+    record "$kind" own "$task" "$(acc "$model" "$out/$kind-$task" "$task")"
+  done
+done
+# LoRA: every model-merge method on the dense deltas (back to rank 8 by SVD), and PEFT's combinations
+lora_methods="linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb peft_linear peft_cat peft_svd peft_ties peft_dare_ties peft_magnitude_prune"
+params() { case "$1" in
+  linear) echo "{}";; task_arithmetic) echo "{lambda: 0.5}";; ties|pcb) echo "{density: 0.2, lambda: 1.0}";;
+  dare_linear|magnitude_prune) echo "{density: 0.5, lambda: 0.5}";; dare_ties) echo "{density: 0.5, lambda: 1.0}";;
+  breadcrumbs) echo "{density: 0.5, gamma: 0.01, lambda: 0.5}";; peft_*) echo "{density: 0.5, rank: 8}";; fisher) echo "{}";; esac; }
+for method in $lora_methods; do
+  cfg="$out/lora-$method.yml"
+  { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: lora-$t"; done
+    p=$(params "$method"); [[ $method == peft_* ]] || p="{rank: 8, ${p#\{}"; p="${p/, \}/\}}"
+    echo "merge_method: $method"; echo "parameters: $p"; echo "seed: 1"; } > "$cfg"
+  g merge --config "$cfg" --output "$out/merged-lora-$method" --no-input-hashes >/dev/null
+  i=0; for task in ${tasks//,/ }; do
+    record lora "$method" "$task" "$(acc "$model" "$out/merged-lora-$method/heads/$i-lora-$task" "$task")"; i=$((i + 1))
+  done
+done
+# Full fine-tuning: export each to a HF directory, estimate its Fisher, merge, and put the merged encoder under each
+# task's head (a FULL adapter whose encoder tensors are the merged ones) for evaluation
+for task in ${tasks//,/ }; do
+  g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
+  g fisher --model "$model" --adapter "$out/full-$task" --data "$out/data/$task/dev.csv" --max-examples 300 \
+    --output "$out/hf-$task.fisher.safetensors" >/dev/null
+done
+for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb fisher; do
+  cfg="$out/full-$method.yml"
+  { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: hf-$t"; [ "$method" = fisher ] && echo "    fisher: hf-$t.fisher.safetensors"; done
+    [ "$method" = fisher ] || [ "$method" = linear ] || echo "base_model: base"
+    echo "merge_method: $method"; echo "parameters: $(params "$method")"; echo "seed: 1"; } > "$cfg"
+  g merge --config "$cfg" --output "$out/merged-full-$method" --no-input-hashes >/dev/null
+  for task in ${tasks//,/ }; do
+    python3 - "$out/full-$task" "$out/merged-full-$method" "$out/eval-full-$method-$task" <<'PY'
+# a FULL adapter with the merged encoder and this task's head (safetensors read and written with the stdlib)
+import json, os, shutil, struct, sys
+src, merged, dst = sys.argv[1:]
+def read(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
+    header.pop("__metadata__", None)
+    return {k: (v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in header.items()}
+def write(path, tensors):
+    header, blobs, off = {}, [], 0
+    for k in sorted(tensors):
+        dt, shape, b = tensors[k]; header[k] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}; blobs.append(b); off += len(b)
+    h = json.dumps(header).encode(); h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
+adapter = read(os.path.join(src, "adapter_model.safetensors"))
+index = os.path.join(merged, "model.safetensors.index.json")
+files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
+m = {}
+for f in files:
+    m.update(read(os.path.join(merged, f)))
+out = {}
+for k, v in adapter.items():
+    name = k.removeprefix("base_model.model.").removeprefix("bert.")
+    out[k] = m[name] if name in m else v
+os.makedirs(dst, exist_ok=True)
+for f in ("adapter_config.json", "graft_task.json"):
+    shutil.copy(os.path.join(src, f), dst)
+write(os.path.join(dst, "adapter_model.safetensors"), out)
+PY
+    record full "$method" "$task" "$(acc "$model" "$out/eval-full-$method-$task" "$task")"
+  done
+done
+python3 - "$results" <<'PY' | tee "$out/merge-eval.md"
+import json, sys, collections, datetime, subprocess
+rows = [json.loads(l) for l in open(sys.argv[1])]
+own = {(r["kind"], r["task"]): r["accuracy"] for r in rows if r["method"] == "own"}
+tasks = sorted({r["task"] for r in rows})
+print(f"{datetime.date.today()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores. "
+      "Normalised accuracy = merged backbone + the task's own head / the task's own fine-tuned model.\n")
+print("| fine-tuning | method | " + " | ".join(tasks) + " | mean |"); print("|---|---|" + "---|" * (len(tasks) + 1))
+by = collections.defaultdict(dict)
+for r in rows:
+    by[(r["kind"], r["method"])][r["task"]] = r["accuracy"]
+for (kind, method), accs in by.items():
+    if method == "own":
+        print(f"| {kind} | own model (accuracy) | " + " | ".join(f"{accs[t]:.3f}" for t in tasks) + " | |"); continue
+    norm = [accs[t] / own[(kind, t)] for t in tasks]
+    print(f"| {kind} | {method} | " + " | ".join(f"{x:.1%}" for x in norm) + f" | {sum(norm) / len(norm):.1%} |")
+PY
