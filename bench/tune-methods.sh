@@ -3,10 +3,10 @@
 # Reports trainable parameters, test accuracy and macro-F1, training examples/s, peak RSS and adapter size, plus the
 # machine's fp32 matmul peak measured in the same run and LoRA's achieved training FLOP/s as a fraction of it.
 # Usage: bench/tune-methods.sh [--models all-minilm-l6-v2,bge-small-en-v1.5] [--tasks manpages,fortunes]
-#                              [--methods lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst] [--train-per-class 250] [--epochs 3] [--out bench/out/tune]
+#                              [--methods lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst,lst-nocache] [--train-per-class 250] [--epochs 3] [--out bench/out/tune]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes; methods=lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst
+models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes; methods=lora,full,bitfit,ia3,adapter,parallel-adapter,prefix,prompt,lst,lst-nocache
 per_class=250; epochs=3; out=bench/out/tune
 while [ $# -gt 0 ]; do case "$1" in
   --models) models=$2; shift 2;; --tasks) tasks=$2; shift 2;; --methods) methods=$2; shift 2;;
@@ -25,8 +25,10 @@ for task in ${tasks//,/ }; do
   for model in ${models//,/ }; do
     for method in ${methods//,/ }; do
       dir="$out/$task-$model-$method"
+      # lst-nocache: LST without its activation cache (the least memory; the cache trades memory for speed)
+      extra=(); m=$method; [ "$method" = lst-nocache ] && { m=lst; extra=(--option cache_activations=false); }
       /usr/bin/time -f '{"max_rss_kb": %M}' -o "$out/time.json" ./graft --threads 2 tune --model "$model" \
-        --train "$out/data/$task/train.csv" --eval "$out/data/$task/dev.csv" --method "$method" \
+        --train "$out/data/$task/train.csv" --eval "$out/data/$task/dev.csv" --method "$m" "${extra[@]}" \
         --epochs "$epochs" --max-length 64 --batch-size 16 --json --output "$dir" > "$out/tune.json" 2> "$dir.err" \
         || { echo "bench: $task $model $method failed: $(tr "\r" "\n" < "$dir.err" | grep -v "^training" | tail -1)" >&2; continue; }
       ./graft eval --model "$model" --adapter "$dir" --data "$out/data/$task/test.csv" --json > "$out/eval.json"

@@ -50,7 +50,7 @@ class MethodsLearnTest {
         "prompt|{'num_virtual_tokens': 16}|0.3|120",
         "prefix|{'num_virtual_tokens': 8}|0.01|60",
         "prefix|{'num_virtual_tokens': 8, 'prefix_projection': false}|0.05|60",
-        "lst|{'reduction_factor': 4}|0.01|60",
+        "lst|{'reduction_factor': 4, 'cache_activations': true}|0.01|60",
         "lst|{'reduction_factor': 4, 'init': 'random', 'cache_activations': false}|0.01|60",
         "full||0.01|25"})
     void fitsSavesLoadsAndMerges(String method, String json, double lr, int epochs) throws Exception {

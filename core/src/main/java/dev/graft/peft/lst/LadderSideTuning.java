@@ -31,8 +31,9 @@ import java.util.Set;
  *
  * <p>Options: {@code reduction_factor} r (side width H/r, default 8), {@code side_attention_heads} (default: the most
  * heads of at least 16 dimensions), {@code gate_temperature} τ (0.1), {@code init} ({@code pruned}: from the backbone
- * by structural pruning, the paper's choice; or {@code random}), {@code cache_activations} (true) and
- * {@code cache_limit_mb} (1024). PEFT has no LST: saved in the PEFT layout with {@code peft_type} {@code LST}, tensors
+ * by structural pruning, the paper's choice; or {@code random}), {@code cache_activations} (false: LST exists to save
+ * memory; true keeps the frozen backbone's activations across epochs, faster but larger) and {@code cache_limit_mb}
+ * (1024). PEFT has no LST: saved in the PEFT layout with {@code peft_type} {@code LST}, tensors
  * under {@code side_network.*} (see docs/peft-format.md).
  */
 public final class LadderSideTuning implements PeftMethod {
@@ -70,7 +71,7 @@ public final class LadderSideTuning implements PeftMethod {
         c.put("reduction_factor", 8);
         c.put("gate_temperature", 0.1);
         c.put("init", "pruned");
-        c.put("cache_activations", true);
+        c.put("cache_activations", false);
         c.put("cache_limit_mb", 1024);
         c.setAll(overrides);
         int r = PeftConfigs.positiveInt(c, "reduction_factor");
