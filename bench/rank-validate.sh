@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Model ranking validated by fine-tuning: on each real task (man-page sections, fortune categories), ranks every bundled
 # model with every estimator, fine-tunes each model with the same LoRA budget, and reports Kendall tau, weighted tau and
-# top-1 hit per estimator. Then times a full `rank` of all bundled models on 5,000 fortune texts (features extracted
+# top-1 hit per estimator. Then times a full `rank` of all bundled models on 5,000 fortune texts (max length 128; features extracted
 # afresh) and reports the estimators' share of the time.
 # Usage: bench/rank-validate.sh [--tasks manpages,fortunes] [--train-per-class 250] [--epochs 2] [--timing-texts 5000]
 #                               [--no-validate] [--out bench/out/rank]
@@ -26,7 +26,7 @@ done
 if [ "$timing" -gt 0 ]; then
   python3 bench/make-tasks.py --tasks fortunes --out "$out/data-all" >/dev/null
   echo "bench: timing rank of all models on $timing fortune texts (fresh features)" >&2
-  ./graft --threads 2 rank --models all --data "$out/data-all/fortunes/train.csv" --sample "$timing" --no-cache --json > "$out/timing.json"
+  ./graft --threads 2 rank --models all --data "$out/data-all/fortunes/train.csv" --sample "$timing" --max-length 128 --no-cache --json > "$out/timing.json"
 fi
 python3 - "$out" "$tasks" <<'PY' | tee "$out/rank-validate.md"
 import json, sys, os, subprocess, datetime
