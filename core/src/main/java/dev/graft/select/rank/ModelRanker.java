@@ -104,12 +104,16 @@ public final class ModelRanker {
             extraction += (System.nanoTime() - t0) / 1e9;
             double[][] last = LayerFeatures.toDouble(f.last());
             finalFeatures.add(last);
-            candidates.add(new RankReport.Candidate(id, -1, score(estimators, last, data, seconds, id)));
+            Map<String, Double> finalScores = score(estimators, last, data, seconds, id);
+            candidates.add(new RankReport.Candidate(id, -1, finalScores));
             if (o.layers()) {
-                for (int l = 0; l < f.layers().size(); l++) {
+                int lastLayer = f.layers().size() - 1;
+                for (int l = 0; l < lastLayer; l++) {
                     candidates.add(new RankReport.Candidate(id, l, score(estimators, LayerFeatures.toDouble(f.layer(l)), data,
                             seconds, id + " @ layer " + l)));
                 }
+                // the final representation is the last layer's features: its scores are already computed
+                candidates.add(new RankReport.Candidate(id, lastLayer, finalScores));
             }
         }
         for (ClassifierCandidate c : classifiers) {
