@@ -3,18 +3,22 @@
 # a fortune), with LoRA and with full fine-tuning, merges the three with every method, and reports each task's test
 # accuracy with the merged backbone + that task's own head, normalised by the task's own fine-tuned model.
 # Usage: bench/merge-eval.sh [--model all-minilm-l6-v2] [--train-per-class 250] [--epochs 3] [--out bench/out/merge-eval]
+#                            [--stage all|tune|merge]
+# --stage tune fine-tunes (and exports, and estimates Fishers) only; --stage merge reuses those outputs and merges.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=all-minilm-l6-v2; per_class=250; epochs=3; out=bench/out/merge-eval; tasks=manpages,fortunes,langid
+model=all-minilm-l6-v2; per_class=250; epochs=3; out=bench/out/merge-eval; tasks=manpages,fortunes,langid; stage=all
 while [ $# -gt 0 ]; do case "$1" in --model) model=$2; shift 2;; --train-per-class) per_class=$2; shift 2;;
-  --epochs) epochs=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --epochs) epochs=$2; shift 2;; --out) out=$2; shift 2;; --stage) stage=$2; shift 2;;
+  *) echo "unknown option $1" >&2; exit 2;; esac; done
+g() { ./graft --threads 2 "$@"; }
+acc() { g eval --model "$1" --adapter "$2" --data "$out/data/$3/test.csv" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['accuracy'])"; }
+record() { echo "{\"kind\":\"$1\",\"method\":\"$2\",\"task\":\"$3\",\"accuracy\":$4}" | tee -a "$results"; }
+if [ "$stage" != merge ]; then
 rm -rf "$out"; mkdir -p "$out"
 bash bench/install-data.sh
 python3 bench/make-tasks.py --tasks "$tasks" --max-per-class $((per_class * 10 / 8)) --out "$out/data" >/dev/null
-g() { ./graft --threads 2 "$@"; }
-acc() { g eval --model "$1" --adapter "$2" --data "$out/data/$3/test.csv" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['metrics']['accuracy'])"; }
-results="$out/results.jsonl"; : > "$results"
-record() { echo "{\"kind\":\"$1\",\"method\":\"$2\",\"task\":\"$3\",\"accuracy\":$4}" | tee -a "$results"; }
+results="$out/results-own.jsonl"; : > "$results"
 g convert --model "$model" --output "$out/base" >/dev/null
 for kind in lora full; do
   for task in ${tasks//,/ }; do
@@ -23,6 +27,15 @@ for kind in lora full; do
     record "$kind" own "$task" "$(acc "$model" "$out/$kind-$task" "$task")"
   done
 done
+# Full fine-tuning: each model as a HF directory, and its Fisher
+for task in ${tasks//,/ }; do
+  g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
+  g fisher --model "$model" --adapter "$out/full-$task" --data "$out/data/$task/dev.csv" --max-examples 300 \
+    --output "$out/hf-$task.fisher.safetensors" >/dev/null
+done
+fi
+[ "$stage" = tune ] && exit 0
+results="$out/results-merge.jsonl"; : > "$results"
 # LoRA: every model-merge method on the dense deltas (back to rank 8 by SVD), and PEFT's combinations
 lora_methods="linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb peft_linear peft_cat peft_svd peft_ties peft_dare_ties peft_magnitude_prune"
 params() { case "$1" in
@@ -39,13 +52,7 @@ for method in $lora_methods; do
     record lora "$method" "$task" "$(acc "$model" "$out/merged-lora-$method/heads/$i-lora-$task" "$task")"; i=$((i + 1))
   done
 done
-# Full fine-tuning: export each to a HF directory, estimate its Fisher, merge, and put the merged encoder under each
-# task's head (a FULL adapter whose encoder tensors are the merged ones) for evaluation
-for task in ${tasks//,/ }; do
-  g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
-  g fisher --model "$model" --adapter "$out/full-$task" --data "$out/data/$task/dev.csv" --max-examples 300 \
-    --output "$out/hf-$task.fisher.safetensors" >/dev/null
-done
+# Full fine-tuning: merge the HF directories; each task is served by the merged backbone + its own head
 for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb fisher; do
   cfg="$out/full-$method.yml"
   { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: hf-$t"; [ "$method" = fisher ] && echo "    fisher: hf-$t.fisher.safetensors"; done
@@ -87,9 +94,9 @@ PY
     record full "$method" "$task" "$(acc "$model" "$out/eval-full-$method-$task" "$task")"
   done
 done
-python3 - "$results" <<'PY' | tee "$out/merge-eval.md"
+python3 - "$out/results-own.jsonl" "$out/results-merge.jsonl" <<'PY' | tee "$out/merge-eval.md"
 import json, sys, collections, datetime, subprocess
-rows = [json.loads(l) for l in open(sys.argv[1])]
+rows = [json.loads(l) for f in sys.argv[1:] for l in open(f)]
 own = {(r["kind"], r["task"]): r["accuracy"] for r in rows if r["method"] == "own"}
 tasks = sorted({r["task"] for r in rows})
 print(f"{datetime.date.today()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores. "
