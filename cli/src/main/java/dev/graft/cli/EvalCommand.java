@@ -46,7 +46,7 @@ final class EvalCommand implements Runnable {
 
     @Override
     public void run() {
-        try (EncoderModel base = EncoderModel.load(adapter.model);
+        try (EncoderModel base = EncoderModel.load(adapter.baseModel());
              TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
             List<Example> examples = ExampleFiles.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn,
                     model.task() != Task.RETRIEVAL);

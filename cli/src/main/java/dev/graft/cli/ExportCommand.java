@@ -4,6 +4,7 @@ import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.peft.Provenance;
+import dev.graft.train.TaskHead;
 import dev.graft.train.TaskModel;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -32,14 +33,26 @@ final class ExportCommand implements Runnable {
 
     @Override
     public void run() {
-        try (EncoderModel base = EncoderModel.load(adapter.model);
+        try (EncoderModel base = EncoderModel.load(adapter.baseModel());
              TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
             if (!model.adaptation().canMerge()) {
                 throw new GraftException(model.method().name() + " adds modules the base architecture does not have, so it"
                         + " cannot be folded into the weights; only lora, ia3 and full can be exported with --merge");
             }
             model.adaptation().merge();
-            base.saveAsHuggingFace(output);
+            // a classifier keeps its head: its tensors beside the encoder's, and graft_task.json (labels, pooling), so
+            // that graft merge can give each task its own head on the merged backbone
+            Map<String, ai.djl.nn.Parameter> head = model.head() == null ? Map.of()
+                    : model.head().namedParameters(TaskHead.NAME);
+            base.saveAsHuggingFace(output, head);
+            if (model.head() != null) {
+                AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
+                try {
+                    AdapterFiles.writeTask(model, output, info != null ? info.maxLength() : base.info().maxPositions());
+                } catch (java.io.IOException e) {
+                    throw new GraftException(output + ": cannot write " + AdapterFiles.TASK + " (" + e.getMessage() + ")", e);
+                }
+            }
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("adapter", adapter.adapter.toString());
             config.put("method", model.method().name());

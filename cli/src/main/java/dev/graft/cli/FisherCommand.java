@@ -55,7 +55,7 @@ final class FisherCommand implements Runnable {
             case "gold" -> FisherEstimator.Label.GOLD;
             default -> throw new GraftException("--label: expected predicted or gold, got '" + label + "'");
         };
-        try (EncoderModel base = EncoderModel.load(adapter.model);
+        try (EncoderModel base = EncoderModel.load(adapter.baseModel());
              TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
             List<Example> examples = ExampleFiles.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn,
                     which == FisherEstimator.Label.GOLD);

@@ -44,7 +44,7 @@ final class PredictCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        try (EncoderModel base = EncoderModel.load(adapter.model);
+        try (EncoderModel base = EncoderModel.load(adapter.baseModel());
              TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
             if (model.task() == Task.RETRIEVAL) {
                 throw new GraftException(adapter.adapter + ": a retrieval adapter predicts embeddings; use it with graft embed after export --merge");

@@ -304,7 +304,7 @@ public final class Merger {
                 writeText(out.resolve(SafetensorsStore.INDEX), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(idx));
             }
             copySideFiles(ref.dir, out);
-            writeHeads(cfg, models, out);
+            MergedHeads.write(cfg, models, out);
             Map<String, Path> inputs = new LinkedHashMap<>();
             if (options.hashInputs()) {
                 for (int i = 0; i < all.size(); i++) {
@@ -483,52 +483,6 @@ public final class Merger {
                 }
             }
         }
-    }
-
-    /**
-     * Each model's task head (tensors under the {@code heads} prefixes, from the model or its folded adapter) goes
-     * to {@code heads/<i>-<name>/head.safetensors}, with the model's {@code graft_task.json} when it has one: the
-     * merged backbone plus that head serves the task.
-     */
-    private static void writeHeads(MergeConfig cfg, List<ModelSource> models, Path out) throws IOException {
-        for (int i = 0; i < models.size(); i++) {
-            ModelSource m = models.get(i);
-            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-            int count = 0;
-            for (String n : m.names()) {
-                if (Compatibility.isHead(n, cfg.heads())) {
-                    w.addFloats(n, m.info(n).shape(), m.store.readFloats(n));
-                    count++;
-                }
-            }
-            Path taskFile = null;
-            if (m.adapter != null) {
-                for (Map.Entry<String, String> e : m.adapter.others().entrySet()) {
-                    if (Compatibility.isHead(e.getKey(), cfg.heads())) {
-                        w.addFloats(e.getKey(), m.adapter.weights().shape(e.getValue()), m.adapter.weights().readFloats(e.getValue()));
-                        count++;
-                    }
-                }
-                taskFile = m.adapter.dir().resolve("graft_task.json");
-            }
-            if (taskFile == null || !Files.isRegularFile(taskFile)) {
-                taskFile = m.dir.resolve("graft_task.json");
-            }
-            if (count == 0) {
-                continue;
-            }
-            Path dir = out.resolve("heads").resolve(i + "-" + headName(m));
-            Files.createDirectories(dir);
-            w.write(dir.resolve("head.safetensors"));
-            if (Files.isRegularFile(taskFile)) {
-                Files.copy(taskFile, dir.resolve("graft_task.json"));
-            }
-        }
-    }
-
-    private static String headName(ModelSource m) {
-        Path p = m.adapter != null ? m.adapter.dir() : m.dir;
-        return p.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     static void writeText(Path file, String text) {

@@ -216,6 +216,14 @@ public final class EncoderModel implements AutoCloseable {
     }
 
     /**
+     * As {@link #saveAsHuggingFace(Path)}, with extra tensors (e.g. a task head, {@code classifier.weight} [C, H] and
+     * {@code classifier.bias} [C]) in the same weights file; loading the directory as an encoder ignores them.
+     */
+    public void saveAsHuggingFace(Path directory, java.util.Map<String, ai.djl.nn.Parameter> extra) {
+        ModelDirectory.save(this, directory, extra);
+    }
+
+    /**
      * SHA-256 over the weight files this model was loaded from (hex; several shards are hashed in name order, and
      * the digests concatenated and hashed again). For provenance records.
      */

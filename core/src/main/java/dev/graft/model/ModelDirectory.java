@@ -106,12 +106,18 @@ final class ModelDirectory {
     }
 
     static void save(EncoderModel model, Path dir) {
+        save(model, dir, Map.of());
+    }
+
+    /** As {@link #save(EncoderModel, Path)}, with {@code extra} tensors (a task head) written beside the encoder's. */
+    static void save(EncoderModel model, Path dir, Map<String, Parameter> extra) {
         try {
             Files.createDirectories(dir);
             Object config = model.encoder().config();
             AtomicFiles.write(dir.resolve("config.json"),
                     EncoderModel.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
             Map<String, Parameter> params = new TreeMap<>(model.namedParameters());
+            params.putAll(extra);
             writeWeights(dir.resolve("model.safetensors"), params, model);
             Path tokenizerTarget = dir.resolve("tokenizer.json");
             if (!Files.exists(tokenizerTarget) || !Files.isSameFile(model.tokenizer().file(), tokenizerTarget)) {

@@ -99,6 +99,21 @@ public final class AdapterFiles {
         if (seqCls) {
             model.head().namedParameters(TaskHead.NAME).forEach((k, p) -> tensors.put(PREFIX + k, p));
         }
+        try {
+            Files.createDirectories(dir);
+            TensorFiles.writeParameters(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+            writeTask(model, dir, maxLength);
+        } catch (IOException e) {
+            throw new GraftException(dir + ": cannot write the adapter (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Writes {@code graft_task.json} (task, labels, pooling, max length, base model) for {@code model} into {@code dir}:
+     * what a head needs besides its tensors.
+     */
+    public static void writeTask(TaskModel model, Path dir, int maxLength) throws IOException {
         ObjectNode task = JSON.createObjectNode();
         task.put("task", model.task().cliName());
         ArrayNode labels = task.putArray("labels");
@@ -106,14 +121,7 @@ public final class AdapterFiles {
         task.put("pooling", model.pooling().cliName());
         task.put("max_length", maxLength);
         task.put("base_model", model.base().info().id());
-        try {
-            Files.createDirectories(dir);
-            TensorFiles.writeParameters(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
-        } catch (IOException e) {
-            throw new GraftException(dir + ": cannot write the adapter (" + e.getMessage() + ")", e);
-        }
+        AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
     }
 
     /** The task description saved with an adapter. */
@@ -122,7 +130,8 @@ public final class AdapterFiles {
 
     /**
      * The base model an adapter was trained on, as recorded: graft_task.json's {@code base_model}, else the
-     * provenance record's, else PEFT's {@code base_model_name_or_path}; null if none says.
+     * provenance record's, else PEFT's {@code base_model_name_or_path}; null if none says. A path starting with
+     * {@code ./} or {@code ../} is relative to the adapter directory.
      */
     public static String baseModelOf(Path dir) {
         for (String[] where : new String[][] {{TASK, "/base_model"}, {Provenance.FILE, "/base_model/id"},
@@ -130,6 +139,9 @@ public final class AdapterFiles {
             Path f = dir.resolve(where[0]);
             if (Files.isRegularFile(f)) {
                 String v = readJson(f).at(where[1]).asText("");
+                if (v.startsWith("./") || v.startsWith("../") || v.equals(".") || v.equals("..")) {
+                    return dir.resolve(v).normalize().toString(); // relative to the adapter (a merged model's head)
+                }
                 if (!v.isBlank()) {
                     return v;
                 }

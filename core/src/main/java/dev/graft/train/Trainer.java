@@ -68,6 +68,10 @@ public final class Trainer {
             throw new GraftException("the training data is empty");
         }
         Task task = model.task();
+        if (model.trainable().isEmpty()) {
+            throw new GraftException("nothing to train: method '" + model.method().name() + "' has no parameters of its own"
+                    + " and the task '" + task.cliName() + "' has no head");
+        }
         if (task == Task.RETRIEVAL) {
             for (Example e : train) {
                 if (e.pair() == null || e.pair().isBlank()) {

@@ -1,0 +1,136 @@
+package dev.graft.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.io.safetensors.SafetensorsFile;
+import dev.graft.model.EncoderModel;
+import dev.graft.testing.TinyBert;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One merged backbone, a head per task: full fine-tuning exported with its head, merged, and each task served by
+ * {@code --adapter merged/heads/<i>-<name>}; linear probing ({@code --method head}).
+ */
+class MergedHeadsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    Path dir;
+
+    @Test
+    void mergedBackboneServesEachTaskThroughItsOwnHead() throws Exception {
+        Path base = dir.resolve("base");
+        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
+            m.saveAsHuggingFace(base);
+        }
+        StringBuilder csv = new StringBuilder("text,label\n");
+        for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
+            csv.append(e.text()).append(',').append(e.label()).append('\n');
+        }
+        Path train = dir.resolve("train.csv");
+        Files.writeString(train, csv);
+        Path full = dir.resolve("full-sentiment");
+        CliTest.Run tune = CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "full",
+                "--epochs", "2", "--max-length", "16", "--output", full.toString());
+        assertEquals(0, tune.code(), tune.err());
+        Path hf = dir.resolve("hf-sentiment");
+        CliTest.Run export = CliTest.run("export", "--model", base.toString(), "--adapter", full.toString(), "--merge",
+                "--output", hf.toString());
+        assertEquals(0, export.code(), export.err());
+        assertTrue(Files.isRegularFile(hf.resolve("graft_task.json")), "export keeps the task description");
+        try (SafetensorsFile f = SafetensorsFile.open(hf.resolve("model.safetensors"))) {
+            assertTrue(f.names().containsAll(Set.of("classifier.weight", "classifier.bias")), "export keeps the head");
+        }
+        Path lora = dir.resolve("lora-sentiment");
+        assertEquals(0, CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "lora",
+                "--epochs", "1", "--max-length", "16", "--output", lora.toString()).code());
+
+        // a model merged with itself is itself: its head on the merged backbone predicts exactly what the adapter does
+        Path self = dir.resolve("self.yml");
+        Files.writeString(self, "models: [hf-sentiment, hf-sentiment]\nmerge_method: linear\n");
+        Path merged = dir.resolve("merged-self");
+        CliTest.Run merge = CliTest.run("merge", "--config", self.toString(), "--output", merged.toString());
+        assertEquals(0, merge.code(), merge.err());
+        Path head = merged.resolve("heads").resolve("0-hf-sentiment");
+        try (SafetensorsFile f = SafetensorsFile.open(head.resolve("adapter_model.safetensors"))) {
+            assertEquals(Set.of("base_model.model.classifier.weight", "base_model.model.classifier.bias"), f.names());
+        }
+        List<JsonNode> want = predict("--model", base.toString(), "--adapter", full.toString());
+        List<JsonNode> got = predict("--adapter", head.toString()); // no --model: the head records its backbone
+        assertEquals(want.size(), got.size());
+        for (int i = 0; i < want.size(); i++) {
+            assertEquals(want.get(i).get("label"), got.get(i).get("label"));
+            JsonNode pw = want.get(i).get("probabilities");
+            JsonNode pg = got.get(i).get("probabilities");
+            pw.fieldNames().forEachRemaining(k -> assertEquals(pw.get(k).asDouble(), pg.get(k).asDouble(), 1e-5, k));
+        }
+
+        // two tasks: a full fine-tune and base+LoRA, task arithmetic; each keeps its head and evaluates
+        Path two = dir.resolve("two.yml");
+        Files.writeString(two, "models:\n  - model: hf-sentiment\n  - model: base+lora-sentiment\nbase_model: base\n"
+                + "merge_method: task_arithmetic\nparameters: {lambda: 0.5}\n");
+        Path merged2 = dir.resolve("merged-two");
+        assertEquals(0, CliTest.run("merge", "--config", two.toString(), "--output", merged2.toString()).code());
+        for (String h : new String[] {"0-hf-sentiment", "1-lora-sentiment"}) {
+            CliTest.Run eval = CliTest.run("eval", "--adapter", merged2.resolve("heads").resolve(h).toString(),
+                    "--data", train.toString(), "--json");
+            assertEquals(0, eval.code(), h + ": " + eval.err());
+            assertTrue(JSON.readTree(eval.out()).at("/metrics/accuracy").isNumber(), eval.out());
+        }
+    }
+
+    @Test
+    void linearProbingTrainsOnlyTheHead() throws Exception {
+        Path base = dir.resolve("base");
+        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
+            m.saveAsHuggingFace(base);
+        }
+        StringBuilder csv = new StringBuilder("text,label\n");
+        for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
+            csv.append(e.text()).append(',').append(e.label()).append('\n');
+        }
+        Path train = dir.resolve("train.csv");
+        Files.writeString(train, csv);
+        Path probe = dir.resolve("probe");
+        CliTest.Run tune = CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "head",
+                "--epochs", "1", "--max-length", "16", "--output", probe.toString());
+        assertEquals(0, tune.code(), tune.err());
+        try (SafetensorsFile f = SafetensorsFile.open(probe.resolve("adapter_model.safetensors"))) {
+            assertEquals(Set.of("base_model.model.classifier.weight", "base_model.model.classifier.bias"), f.names());
+        }
+        assertEquals("HEAD", JSON.readTree(probe.resolve("adapter_config.json").toFile()).get("peft_type").asText());
+        assertEquals(0, CliTest.run("eval", "--model", base.toString(), "--adapter", probe.toString(), "--data", train.toString()).code());
+        CliTest.Run retrieval = CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "head",
+                "--task", "retrieval", "--output", dir.resolve("r").toString());
+        assertEquals(1, retrieval.code());
+        assertTrue(retrieval.err().contains("nothing to train"), retrieval.err());
+    }
+
+    private List<JsonNode> predict(String... modelArgs) throws Exception {
+        Path out = Files.createTempFile(dir, "p", ".jsonl");
+        Files.delete(out);
+        String[] args = new String[modelArgs.length + 5];
+        args[0] = "predict";
+        System.arraycopy(modelArgs, 0, args, 1, modelArgs.length);
+        args[modelArgs.length + 1] = "--input";
+        args[modelArgs.length + 2] = dir.resolve("train.csv").toString();
+        args[modelArgs.length + 3] = "--output";
+        args[modelArgs.length + 4] = out.toString();
+        CliTest.Run r = CliTest.run(args);
+        assertEquals(0, r.code(), r.err());
+        return Files.readAllLines(out).stream().map(l -> {
+            try {
+                return JSON.readTree(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).toList();
+    }
+}
