@@ -27,9 +27,8 @@ for kind in lora full; do
     record "$kind" own "$task" "$(acc "$model" "$out/$kind-$task" "$task")"
   done
 done
-# Full fine-tuning: each model as a HF directory, and its Fisher
+# Full fine-tuning: each model's Fisher
 for task in ${tasks//,/ }; do
-  g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
   g fisher --model "$model" --adapter "$out/full-$task" --data "$out/data/$task/dev.csv" --max-examples 300 \
     --output "$out/hf-$task.fisher.safetensors" >/dev/null
 done
@@ -52,46 +51,21 @@ for method in $lora_methods; do
     record lora "$method" "$task" "$(acc "$model" "$out/merged-lora-$method/heads/$i-lora-$task" "$task")"; i=$((i + 1))
   done
 done
-# Full fine-tuning: merge the HF directories; each task is served by the merged backbone + its own head
+# Full fine-tuning: each model as a HF directory (with its head), merged; each task is served by the merged
+# backbone + its own head (merged/heads/<i>-hf-<task>)
+for task in ${tasks//,/ }; do
+  rm -rf "$out/hf-$task"
+  g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
+done
 for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb fisher; do
   cfg="$out/full-$method.yml"
   { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: hf-$t"; [ "$method" = fisher ] && echo "    fisher: hf-$t.fisher.safetensors"; done
     [ "$method" = fisher ] || [ "$method" = linear ] || echo "base_model: base"
     echo "merge_method: $method"; echo "parameters: $(params "$method")"; echo "seed: 1"; } > "$cfg"
   g merge --config "$cfg" --output "$out/merged-full-$method" --no-input-hashes >/dev/null
-  for task in ${tasks//,/ }; do
-    python3 - "$out/full-$task" "$out/merged-full-$method" "$out/eval-full-$method-$task" <<'PY'
-# a FULL adapter with the merged encoder and this task's head (safetensors read and written with the stdlib)
-import json, os, shutil, struct, sys
-src, merged, dst = sys.argv[1:]
-def read(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]; header = json.loads(f.read(n)); data = f.read()
-    header.pop("__metadata__", None)
-    return {k: (v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in header.items()}
-def write(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k in sorted(tensors):
-        dt, shape, b = tensors[k]; header[k] = {"dtype": dt, "shape": shape, "data_offsets": [off, off + len(b)]}; blobs.append(b); off += len(b)
-    h = json.dumps(header).encode(); h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h))); f.write(h); [f.write(b) for b in blobs]
-adapter = read(os.path.join(src, "adapter_model.safetensors"))
-index = os.path.join(merged, "model.safetensors.index.json")
-files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
-m = {}
-for f in files:
-    m.update(read(os.path.join(merged, f)))
-out = {}
-for k, v in adapter.items():
-    name = k.removeprefix("base_model.model.").removeprefix("bert.")
-    out[k] = m[name] if name in m else v
-os.makedirs(dst, exist_ok=True)
-for f in ("adapter_config.json", "graft_task.json"):
-    shutil.copy(os.path.join(src, f), dst)
-write(os.path.join(dst, "adapter_model.safetensors"), out)
-PY
-    record full "$method" "$task" "$(acc "$model" "$out/eval-full-$method-$task" "$task")"
+  i=0; for task in ${tasks//,/ }; do
+    record full "$method" "$task" "$(acc "$out/merged-full-$method" "$out/merged-full-$method/heads/$i-hf-$task" "$task")"
+    i=$((i + 1))
   done
 done
 python3 - "$out/results-own.jsonl" "$out/results-merge.jsonl" <<'PY' | tee "$out/merge-eval.md"
