@@ -15,7 +15,7 @@ import picocli.CommandLine.ScopeType;
         description = "Transfer learning for the JVM: embed with, convert, and fine-tune pretrained encoders.",
         subcommands = {ModelsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class,
             EvalCommand.class, PredictCommand.class, ExportCommand.class, RankCommand.class, FeaturesCommand.class,
-            MergeCommand.class, FisherCommand.class, QuickstartCommand.class,
+            MergeCommand.class, FisherCommand.class, AtlasCommand.class, QuickstartCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter"})

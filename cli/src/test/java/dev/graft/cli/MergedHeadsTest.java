@@ -26,16 +26,8 @@ class MergedHeadsTest {
 
     @Test
     void mergedBackboneServesEachTaskThroughItsOwnHead() throws Exception {
-        Path base = dir.resolve("base");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(base);
-        }
-        StringBuilder csv = new StringBuilder("text,label\n");
-        for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
-            csv.append(e.text()).append(',').append(e.label()).append('\n');
-        }
+        Path base = baseAndData();
         Path train = dir.resolve("train.csv");
-        Files.writeString(train, csv);
         Path full = dir.resolve("full-sentiment");
         CliTest.Run tune = CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "full",
                 "--epochs", "2", "--max-length", "16", "--output", full.toString());
@@ -88,16 +80,8 @@ class MergedHeadsTest {
 
     @Test
     void linearProbingTrainsOnlyTheHead() throws Exception {
-        Path base = dir.resolve("base");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(base);
-        }
-        StringBuilder csv = new StringBuilder("text,label\n");
-        for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
-            csv.append(e.text()).append(',').append(e.label()).append('\n');
-        }
+        Path base = baseAndData();
         Path train = dir.resolve("train.csv");
-        Files.writeString(train, csv);
         Path probe = dir.resolve("probe");
         CliTest.Run tune = CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "head",
                 "--epochs", "1", "--max-length", "16", "--output", probe.toString());
@@ -111,6 +95,64 @@ class MergedHeadsTest {
                 "--task", "retrieval", "--output", dir.resolve("r").toString());
         assertEquals(1, retrieval.code());
         assertTrue(retrieval.err().contains("nothing to train"), retrieval.err());
+    }
+
+    @Test
+    void atlasComposesTaskVectorsForATargetHead() throws Exception {
+        Path base = baseAndData();
+        Path train = dir.resolve("train.csv");
+        Path full = dir.resolve("full");
+        assertEquals(0, CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "full",
+                "--epochs", "2", "--max-length", "16", "--output", full.toString()).code());
+        assertEquals(0, CliTest.run("export", "--model", base.toString(), "--adapter", full.toString(), "--merge",
+                "--output", dir.resolve("hf").toString()).code());
+        Path lora = dir.resolve("lora");
+        assertEquals(0, CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "lora",
+                "--epochs", "1", "--max-length", "16", "--output", lora.toString()).code());
+        Path probe = dir.resolve("probe");
+        assertEquals(0, CliTest.run("tune", "--model", base.toString(), "--train", train.toString(), "--method", "head",
+                "--epochs", "1", "--max-length", "16", "--output", probe.toString()).code());
+        Path out = dir.resolve("atlas");
+        // three kinds of task vector: a HF directory, a full fine-tuning adapter, a LoRA adapter
+        CliTest.Run atlas = CliTest.run("atlas", "--model", base.toString(), "--task-vectors", dir.resolve("hf") + "," + full + "," + lora,
+                "--train", train.toString(), "--heads", probe.toString(), "--steps", "4", "--output", out.toString());
+        assertEquals(0, atlas.code(), atlas.err());
+        assertTrue(atlas.out().contains("objective"), atlas.out());
+        JsonNode report = JSON.readTree(out.resolve("atlas.json").toFile());
+        assertEquals(3, report.get("coefficients").size());
+        assertEquals(report.get("blocks").size(), report.get("coefficients").get(0).size());
+        assertEquals(4, report.get("objective").size());
+        for (String f : new String[] {"model.safetensors", "config.json", "atlas.png", "graft_provenance.json",
+            "heads/0-probe/adapter_model.safetensors", "heads/0-probe/graft_task.json"}) {
+            assertTrue(Files.isRegularFile(out.resolve(f)), f);
+        }
+        assertEquals(0, CliTest.run("eval", "--adapter", out.resolve("heads/0-probe").toString(), "--data", train.toString()).code());
+
+        CliTest.Run counts = CliTest.run("atlas", "--model", base.toString(), "--task-vectors", full.toString(), "--train",
+                train + "," + train, "--heads", probe.toString(), "--output", dir.resolve("x").toString());
+        assertEquals(1, counts.code());
+        assertTrue(counts.err().contains("--heads: expected one head per --train file"), counts.err());
+        CliTest.Run notEmpty = CliTest.run("atlas", "--model", base.toString(), "--task-vectors", full.toString(), "--train",
+                train.toString(), "--heads", probe.toString(), "--steps", "1", "--output", out.toString());
+        assertEquals(1, notEmpty.code());
+        assertTrue(notEmpty.err().contains("already exists and is not empty"), notEmpty.err());
+        CliTest.Run noVector = CliTest.run("atlas", "--model", base.toString(), "--task-vectors", train.toString(), "--train",
+                train.toString(), "--heads", probe.toString(), "--output", dir.resolve("y").toString());
+        assertEquals(1, noVector.code());
+        assertTrue(noVector.err().contains("task vector directory does not exist"), noVector.err());
+    }
+
+    private Path baseAndData() throws Exception {
+        Path base = dir.resolve("base");
+        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
+            m.saveAsHuggingFace(base);
+        }
+        StringBuilder csv = new StringBuilder("text,label\n");
+        for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
+            csv.append(e.text()).append(',').append(e.label()).append('\n');
+        }
+        Files.writeString(dir.resolve("train.csv"), csv);
+        return base;
     }
 
     private List<JsonNode> predict(String... modelArgs) throws Exception {

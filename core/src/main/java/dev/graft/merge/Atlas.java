@@ -33,6 +33,7 @@ import java.util.Random;
  * arXiv:2407.02880.
  */
 public final class Atlas {
+    private final List<TaskModel> targets;
     private final TaskModel model;
     private final List<Map<String, float[]>> taskVectors;
     private final List<String> blocks;
@@ -74,10 +75,31 @@ public final class Atlas {
      *                    (e.g. heads) are ignored
      */
     public Atlas(TaskModel model, List<Map<String, float[]>> taskVectors) {
-        if (model.task() != Task.CLASSIFICATION || model.head() == null) {
-            throw new GraftException("aTLAS needs a classification model with its head");
+        this(List.of(model), taskVectors);
+    }
+
+    /**
+     * Several target tasks at once (aTLAS' task addition): the objective is the mean of each target's loss on its own
+     * examples through its own head.
+     *
+     * @param targets     classifiers sharing one base encoder, which currently holds θ₀
+     * @param taskVectors per task, tensor name to τ (flattened, the parameter's shape); names not in the encoder
+     *                    (e.g. heads) are ignored
+     */
+    public Atlas(List<TaskModel> targets, List<Map<String, float[]>> taskVectors) {
+        if (targets.isEmpty()) {
+            throw new GraftException("aTLAS needs at least one target task");
         }
-        this.model = model;
+        for (TaskModel t : targets) {
+            if (t.task() != Task.CLASSIFICATION || t.head() == null) {
+                throw new GraftException("aTLAS needs classification models with their heads");
+            }
+            if (t.base() != targets.get(0).base()) {
+                throw new GraftException("aTLAS' target heads must share one base encoder");
+            }
+        }
+        this.targets = List.copyOf(targets);
+        this.model = targets.get(0);
         this.taskVectors = taskVectors;
         Map<String, Parameter> enc = model.base().namedParameters();
         List<String> names = new ArrayList<>();
@@ -138,6 +160,12 @@ public final class Atlas {
     public double lossAndGradient(double[][] lambdas, List<Example> examples, List<TokenizedText> tokens, boolean supervised,
                                   double[][] grad) {
         apply(lambdas);
+        return lossAndGradient(model, examples, tokens, supervised, grad);
+    }
+
+    /** The objective of one target at the coefficients already applied, and its gradient [tasks][blocks]. */
+    private double lossAndGradient(TaskModel model, List<Example> examples, List<TokenizedText> tokens, boolean supervised,
+                                   double[][] grad) {
         params.values().forEach(p -> p.getArray().setRequiresGradient(true));
         try (NDManager scope = model.base().manager().newSubManager()) {
             TokenBatch in = TokenBatch.of(tokens, scope);
@@ -183,6 +211,24 @@ public final class Atlas {
 
     /** Learns the coefficients; the encoder is left at the learned composition θ₀ + Σ λ τ. */
     public Result learn(List<Example> examples, Options o) {
+        return learnAll(List.of(examples), o);
+    }
+
+    /**
+     * Learns the coefficients for every target at once (the mean of the targets' objectives, each batch drawn from each
+     * target's examples); the encoder is left at the learned composition θ₀ + Σ λ τ.
+     *
+     * @param examples per target (in the order of the constructor's targets)
+     */
+    public Result learnAll(List<List<Example>> examples, Options o) {
+        return learnAll(examples, o, dev.graft.runtime.Progress.NONE);
+    }
+
+    /** As {@link #learnAll(List, Options)}, reporting each step (and the objective) to {@code progress}. */
+    public Result learnAll(List<List<Example>> examples, Options o, dev.graft.runtime.Progress progress) {
+        if (examples.size() != targets.size()) {
+            throw new GraftException("aTLAS has " + targets.size() + " target heads but " + examples.size() + " example sets");
+        }
         int tasks = taskVectors.size();
         int nb = blocks.size();
         double[][] lambda = new double[tasks][nb];
@@ -192,25 +238,49 @@ public final class Atlas {
         double[][] m = new double[tasks][nb];
         double[][] v = new double[tasks][nb];
         double[][] g = new double[tasks][nb];
-        List<TokenizedText> allTokens = model.tokenize(examples, o.maxLength());
+        double[][] gk = new double[tasks][nb];
+        List<List<TokenizedText>> allTokens = new ArrayList<>();
+        for (int k = 0; k < targets.size(); k++) {
+            if (examples.get(k).isEmpty()) {
+                throw new GraftException("aTLAS: target " + k + " has no examples");
+            }
+            allTokens.add(targets.get(k).tokenize(examples.get(k), o.maxLength()));
+        }
         Random rnd = new Random(o.seed());
         List<Double> losses = new ArrayList<>();
         double b1 = 0.9;
         double b2 = 0.999;
+        progress.start("aTLAS", o.steps());
         for (int step = 1; step <= o.steps(); step++) {
-            List<Example> batch = new ArrayList<>();
-            List<TokenizedText> batchTokens = new ArrayList<>();
-            if (examples.size() <= o.batchSize()) {
-                batch.addAll(examples);
-                batchTokens.addAll(allTokens);
-            } else {
-                for (int i = 0; i < o.batchSize(); i++) {
-                    int k = rnd.nextInt(examples.size());
-                    batch.add(examples.get(k));
-                    batchTokens.add(allTokens.get(k));
+            apply(lambda);
+            double loss = 0;
+            for (double[] row : g) {
+                java.util.Arrays.fill(row, 0);
+            }
+            for (int k = 0; k < targets.size(); k++) {
+                List<Example> ex = examples.get(k);
+                List<Example> batch = new ArrayList<>();
+                List<TokenizedText> batchTokens = new ArrayList<>();
+                if (ex.size() <= o.batchSize()) {
+                    batch.addAll(ex);
+                    batchTokens.addAll(allTokens.get(k));
+                } else {
+                    for (int i = 0; i < o.batchSize(); i++) {
+                        int j = rnd.nextInt(ex.size());
+                        batch.add(ex.get(j));
+                        batchTokens.add(allTokens.get(k).get(j));
+                    }
+                }
+                loss += lossAndGradient(targets.get(k), batch, batchTokens, o.supervised(), gk) / targets.size();
+                for (int t = 0; t < tasks; t++) {
+                    for (int b = 0; b < nb; b++) {
+                        g[t][b] += gk[t][b] / targets.size();
+                    }
                 }
             }
-            losses.add(lossAndGradient(lambda, batch, batchTokens, o.supervised(), g));
+            losses.add(loss);
+            progress.message(String.format(java.util.Locale.ROOT, "objective %.4f", loss));
+            progress.advance(1);
             for (int t = 0; t < tasks; t++) {
                 for (int b = 0; b < nb; b++) {
                     m[t][b] = b1 * m[t][b] + (1 - b1) * g[t][b];
@@ -221,6 +291,7 @@ public final class Atlas {
                 }
             }
         }
+        progress.finish();
         apply(lambda);
         return new Result(blocks, lambda, losses);
     }

@@ -74,6 +74,14 @@ public final class AdapterFiles {
      * @param maxLength the token limit it was trained with (recorded for eval/predict)
      */
     public static void save(TaskModel model, Path dir, int maxLength) {
+        save(model, dir, maxLength, model.base().info().id());
+    }
+
+    /**
+     * As {@link #save(TaskModel, Path, int)}, recording {@code baseModel} as the base to load it on (a path starting with
+     * {@code ./} or {@code ../} is relative to the adapter directory).
+     */
+    public static void save(TaskModel model, Path dir, int maxLength, String baseModel) {
         boolean seqCls = model.head() != null;
         try {
             Files.createDirectories(dir);
@@ -84,7 +92,8 @@ public final class AdapterFiles {
         config.put("peft_type", model.method().peftType());
         config.put("graft_method", model.method().name());
         config.put("task_type", seqCls ? "SEQ_CLS" : "FEATURE_EXTRACTION");
-        config.put("base_model_name_or_path", model.base().bundled().map(b -> b.hfRepo()).orElse(model.base().info().id()));
+        config.put("base_model_name_or_path", !baseModel.equals(model.base().info().id()) ? baseModel
+                : model.base().bundled().map(b -> b.hfRepo()).orElse(model.base().info().id()));
         config.putNull("revision");
         config.put("inference_mode", true);
         if (seqCls) {
@@ -103,7 +112,7 @@ public final class AdapterFiles {
             Files.createDirectories(dir);
             TensorFiles.writeParameters(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
             AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            writeTask(model, dir, maxLength);
+            writeTask(model, dir, maxLength, baseModel);
         } catch (IOException e) {
             throw new GraftException(dir + ": cannot write the adapter (" + e.getMessage() + ")", e);
         }
@@ -114,13 +123,17 @@ public final class AdapterFiles {
      * what a head needs besides its tensors.
      */
     public static void writeTask(TaskModel model, Path dir, int maxLength) throws IOException {
+        writeTask(model, dir, maxLength, model.base().info().id());
+    }
+
+    private static void writeTask(TaskModel model, Path dir, int maxLength, String baseModel) throws IOException {
         ObjectNode task = JSON.createObjectNode();
         task.put("task", model.task().cliName());
         ArrayNode labels = task.putArray("labels");
         model.labels().names().forEach(labels::add);
         task.put("pooling", model.pooling().cliName());
         task.put("max_length", maxLength);
-        task.put("base_model", model.base().info().id());
+        task.put("base_model", baseModel);
         AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
     }
 
@@ -245,6 +258,40 @@ public final class AdapterFiles {
             if (model.head() != null) {
                 assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
             }
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+        return model;
+    }
+
+    /**
+     * An adapter's task head alone on {@code base}, whatever else the adapter changes (a linear-probe model: the
+     * encoder stays as it is). For methods that reuse a task's head over other weights, such as aTLAS.
+     *
+     * @param dir an adapter directory with {@code graft_task.json} and a classifier head
+     */
+    public static TaskModel loadHead(EncoderModel base, Path dir) {
+        Path weights = dir.resolve(WEIGHTS);
+        TaskInfo info = readTask(dir);
+        if (!Files.isRegularFile(weights) || info == null) {
+            throw new GraftException(dir + ": expected an adapter directory with " + WEIGHTS + " and " + TASK + " (written by graft"
+                    + " tune, graft merge or graft atlas)");
+        }
+        Map<String, float[]> encoderTensors = new LinkedHashMap<>();
+        Map<String, float[]> headTensors = new LinkedHashMap<>();
+        splitTensors(TensorFiles.readAll(weights), encoderTensors, headTensors);
+        if (headTensors.isEmpty()) {
+            throw new GraftException(weights + ": has no task head (" + TaskHead.NAME + ".weight)");
+        }
+        PeftMethod method = PeftMethods.byName(dev.graft.peft.head.HeadOnly.NAME);
+        TaskModel model = new TaskModel(base, method, method.resolveConfig(base.encoder(), JSON.createObjectNode()),
+                new LabelSpace(info.task(), info.labels()), info.pooling(), 0);
+        try {
+            if (model.head() == null) {
+                throw new GraftException(dir + ": task '" + info.task().cliName() + "' has no head");
+            }
+            assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
         } catch (RuntimeException e) {
             model.close();
             throw e;

@@ -118,4 +118,36 @@ class AtlasTest {
             }
         }
     }
+
+    @Test
+    void severalTargetsAverageTheirObjectives() {
+        List<Example> few = ToyTasks.sentiment(12, 5);
+        try (EncoderModel base = TinyBert.create(dir, 13)) {
+            PeftMethod head = PeftMethods.byName("head");
+            var cfg = head.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
+            LabelSpace labels = LabelSpace.fromTraining(Task.CLASSIFICATION, few);
+            Map<String, float[]> noise = new HashMap<>();
+            Random r = new Random(9);
+            base.namedParameters().forEach((k, p) -> {
+                float[] z = new float[(int) p.getArray().size()];
+                for (int i = 0; i < z.length; i++) {
+                    z[i] = (float) (r.nextGaussian() * 0.05);
+                }
+                noise.put(k, z);
+            });
+            try (TaskModel a = new TaskModel(base, head, cfg, labels, Pooling.MEAN, 4);
+                 TaskModel b = new TaskModel(base, head, cfg, labels, Pooling.MEAN, 4)) {
+                Atlas.Options o = new Atlas.Options(5, 0.05, true, 16, 16, 0.3, 1);
+                Atlas single = new Atlas(a, List.of(noise));
+                Atlas.Result one = single.learn(few, o);
+                single.apply(new double[1][single.blocks().size()]); // back to θ₀
+                // the same target twice: the mean objective and its gradient are the single target's, exactly
+                Atlas.Result two = new Atlas(List.of(a, b), List.of(noise)).learnAll(List.of(few, few), o);
+                assertEquals(one.losses(), two.losses());
+                for (int i = 0; i < one.blocks().size(); i++) {
+                    assertEquals(one.lambdas()[0][i], two.lambdas()[0][i], 0.0);
+                }
+            }
+        }
+    }
 }
