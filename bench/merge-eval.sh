@@ -68,6 +68,21 @@ for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune 
     i=$((i + 1))
   done
 done
+# aTLAS (task addition): one coefficient per task vector and weight tensor, learned on 100 dev examples of each task
+# through the task's own head (the fine-tuned adapter's; only its head is used)
+for kind in lora full; do
+  tvs=""; heads=""; devs=""
+  for t in ${tasks//,/ }; do
+    if [ "$kind" = full ]; then tvs+="$out/hf-$t,"; else tvs+="$out/lora-$t,"; fi
+    heads+="$out/$kind-$t,"; devs+="$out/data/$t/dev.csv,"
+  done
+  g atlas --model "$model" --task-vectors "${tvs%,}" --heads "${heads%,}" --train "${devs%,}" --max-examples 100 \
+    --steps 100 --max-length 64 --output "$out/atlas-$kind" >/dev/null 2>"$out/atlas-$kind.err"
+  i=0; for task in ${tasks//,/ }; do
+    record "$kind" atlas "$task" "$(acc "$out/atlas-$kind" "$out/atlas-$kind/heads/$i-$kind-$task" "$task")"
+    i=$((i + 1))
+  done
+done
 python3 - "$out/results-own.jsonl" "$out/results-merge.jsonl" <<'PY' | tee "$out/merge-eval.md"
 import json, sys, collections, datetime, subprocess
 rows = [json.loads(l) for f in sys.argv[1:] for l in open(f)]
