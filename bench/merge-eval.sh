@@ -36,17 +36,20 @@ fi
 [ "$stage" = tune ] && exit 0
 results="$out/results-merge.jsonl"; : > "$results"
 # LoRA: every model-merge method on the dense deltas (back to rank 8 by SVD), and PEFT's combinations
-lora_methods="linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb peft_linear peft_cat peft_svd peft_ties peft_dare_ties peft_magnitude_prune"
+lora_methods="linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb layer_swap peft_linear peft_cat peft_svd peft_ties peft_dare_ties peft_magnitude_prune"
 params() { case "$1" in
   linear) echo "{}";; task_arithmetic) echo "{lambda: 0.5}";; ties|pcb) echo "{density: 0.2, lambda: 1.0}";;
   dare_linear|magnitude_prune) echo "{density: 0.5, lambda: 0.5}";; dare_ties) echo "{density: 0.5, lambda: 1.0}";;
-  breadcrumbs) echo "{density: 0.5, gamma: 0.01, lambda: 0.5}";; peft_*) echo "{density: 0.5, rank: 8}";; fisher) echo "{}";; esac; }
+  breadcrumbs) echo "{density: 0.5, gamma: 0.01, lambda: 0.5}";; peft_*) echo "{density: 0.5, rank: 8}";; fisher|layer_swap) echo "{}";; esac; }
+# layer swap: model i gives layers [2i, 2i+2) of the 6 (the other tensors come from the base, or the first model)
+swap() { [ "$1" = layer_swap ] && echo "    parameters: {layer_start: $(($2 * 2)), layer_end: $(($2 * 2 + 2))}" || true; }
 for method in $lora_methods; do
   cfg="$out/lora-$method.yml"
-  { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: lora-$t"; done
+  { echo "models:"; i=0; for t in ${tasks//,/ }; do echo "  - model: lora-$t"; swap "$method" $i; i=$((i + 1)); done
     p=$(params "$method"); [[ $method == peft_* ]] || p="{rank: 8, ${p#\{}"; p="${p/, \}/\}}"
     echo "merge_method: $method"; echo "parameters: $p"; echo "seed: 1"; } > "$cfg"
-  g merge --config "$cfg" --output "$out/merged-lora-$method" --no-input-hashes >/dev/null
+  g merge --config "$cfg" --output "$out/merged-lora-$method" --no-input-hashes >/dev/null 2>"$out/merged-lora-$method.err" \
+    || { echo "lora $method: merge failed: $(tail -1 "$out/merged-lora-$method.err")" >&2; continue; }
   i=0; for task in ${tasks//,/ }; do
     record lora "$method" "$task" "$(acc "$model" "$out/merged-lora-$method/heads/$i-lora-$task" "$task")"; i=$((i + 1))
   done
@@ -57,12 +60,14 @@ for task in ${tasks//,/ }; do
   rm -rf "$out/hf-$task"
   g export --model "$model" --adapter "$out/full-$task" --merge --output "$out/hf-$task" >/dev/null
 done
-for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb fisher; do
+for method in linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb fisher layer_swap; do
   cfg="$out/full-$method.yml"
-  { echo "models:"; for t in ${tasks//,/ }; do echo "  - model: hf-$t"; [ "$method" = fisher ] && echo "    fisher: hf-$t.fisher.safetensors"; done
+  { echo "models:"; i=0; for t in ${tasks//,/ }; do echo "  - model: hf-$t"; [ "$method" = fisher ] && echo "    fisher: hf-$t.fisher.safetensors"
+      swap "$method" $i; i=$((i + 1)); done
     [ "$method" = fisher ] || [ "$method" = linear ] || echo "base_model: base"
     echo "merge_method: $method"; echo "parameters: $(params "$method")"; echo "seed: 1"; } > "$cfg"
-  g merge --config "$cfg" --output "$out/merged-full-$method" --no-input-hashes >/dev/null
+  g merge --config "$cfg" --output "$out/merged-full-$method" --no-input-hashes >/dev/null 2>"$out/merged-full-$method.err" \
+    || { echo "full $method: merge failed: $(tail -1 "$out/merged-full-$method.err")" >&2; continue; }
   i=0; for task in ${tasks//,/ }; do
     record full "$method" "$task" "$(acc "$out/merged-full-$method" "$out/merged-full-$method/heads/$i-hf-$task" "$task")"
     i=$((i + 1))
@@ -77,7 +82,8 @@ for kind in lora full; do
     heads+="$out/$kind-$t,"; devs+="$out/data/$t/dev.csv,"
   done
   g atlas --model "$model" --task-vectors "${tvs%,}" --heads "${heads%,}" --train "${devs%,}" --max-examples 100 \
-    --steps 100 --max-length 64 --output "$out/atlas-$kind" >/dev/null 2>"$out/atlas-$kind.err"
+    --steps 100 --max-length 64 --output "$out/atlas-$kind" >/dev/null 2>"$out/atlas-$kind.err" \
+    || { echo "$kind atlas failed: $(tail -1 "$out/atlas-$kind.err")" >&2; continue; }
   i=0; for task in ${tasks//,/ }; do
     record "$kind" atlas "$task" "$(acc "$out/atlas-$kind" "$out/atlas-$kind/heads/$i-$kind-$task" "$task")"
     i=$((i + 1))
