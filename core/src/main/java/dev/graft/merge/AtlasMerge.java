@@ -3,7 +3,7 @@ package dev.graft.merge;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.GraftException;
+import dev.graft.io.AtomicDirectory;
 import dev.graft.io.AtomicFiles;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
@@ -12,15 +12,12 @@ import dev.graft.train.Example;
 import dev.graft.train.TaskModel;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -59,10 +56,7 @@ public final class AtlasMerge {
      */
     public static Atlas.Result run(EncoderModel base, List<Path> taskVectors, List<Target> targets, Atlas.Options options,
                                    Path output, Map<String, Path> inputs, dev.graft.runtime.Progress progress) {
-        Path target = output.toAbsolutePath().normalize();
-        if (Files.exists(target) && !isEmptyDirectory(target)) {
-            throw new GraftException(target + ": already exists and is not empty; choose another --output or remove it");
-        }
+        Path target = AtomicDirectory.checkTarget(output);
         List<Map<String, float[]>> tvs = new ArrayList<>();
         for (Path d : taskVectors) {
             tvs.add(TaskVectorFiles.read(base, d));
@@ -83,15 +77,7 @@ public final class AtlasMerge {
 
     private static void write(EncoderModel base, List<Path> taskVectors, List<Target> targets, List<TaskModel> heads,
                               Atlas.Options options, Atlas.Result result, Path target, Map<String, Path> inputs) {
-        Path tmp;
-        try {
-            Files.createDirectories(target.getParent());
-            tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
-        } catch (IOException e) {
-            throw new GraftException(target + ": cannot create a temporary folder beside it (" + e.getMessage() + ")", e);
-        }
-        boolean done = false;
-        try {
+        AtomicDirectory.write(target, tmp -> {
             base.saveAsHuggingFace(tmp);
             for (int k = 0; k < heads.size(); k++) {
                 Path h = targets.get(k).head();
@@ -120,18 +106,8 @@ public final class AtlasMerge {
             Provenance.write(tmp, Provenance.create("atlas", base.info().id(), base.weightsSha256(), inputs, config,
                     options.seed(), Map.of("objective_first", result.losses().get(0),
                             "objective_last", result.losses().get(result.losses().size() - 1))));
-            if (Files.isDirectory(target)) {
-                Files.delete(target); // empty (checked before training)
-            }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            done = true;
-        } catch (IOException e) {
-            throw new GraftException(target + ": cannot write (" + e.getMessage() + ")", e);
-        } finally {
-            if (!done) {
-                Merger.deleteTree(tmp);
-            }
-        }
+            return null;
+        });
     }
 
     /** Each task vector's mean coefficient over the blocks of each layer (embeddings at −1, the rest after the last). */
@@ -161,16 +137,5 @@ public final class AtlasMerge {
             chart.addSeries(label, xs, ys).setMarker(SeriesMarkers.CIRCLE);
         }
         AtomicFiles.write(png, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
-    }
-
-    private static boolean isEmptyDirectory(Path p) {
-        if (!Files.isDirectory(p)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.list(p)) {
-            return s.findAny().isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
     }
 }
