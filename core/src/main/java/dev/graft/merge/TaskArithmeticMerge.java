@@ -150,6 +150,8 @@ public final class TaskArithmeticMerge implements MergeMethod {
         double[] mass = new double[block];
         double[] sum = new double[block];
         double[] wsum = new double[block];
+        int[] sign = new int[block];
+        int[] limit = new int[block];
         SplittableRandom[] rng = new SplittableRandom[k];
         long[] rngChunk = new long[k];
         Arrays.fill(rngChunk, -1);
@@ -192,8 +194,9 @@ public final class TaskArithmeticMerge implements MergeMethod {
                         TaskVectorKernel.addMass(mass, tv[i], m, w[i]);
                     }
                 }
+                TaskVectorKernel.electedSign(mass, m, sign, limit);
                 for (int i = 0; i < k; i++) {
-                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], mass, m, w[i]);
+                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, limit, m, w[i]);
                 }
             } else {
                 for (int i = 0; i < k; i++) {

@@ -81,20 +81,48 @@ final class TaskVectorKernel {
     }
 
     /**
-     * Adds w·t[j] to sum[j] and w to wsum[j] where t[j] agrees with the elected sign, that is (t &gt; 0 and mass &gt; 0)
-     * or (t &lt; 0 and mass &lt; 0); elsewhere both get +0.
+     * The elected sign of each element as two ints for {@link #addAgreeing}: sign[j] carries mass[j]'s sign bit, and
+     * limit[j] is 0x7f7fffff when mass[j] can be agreed with, −1 when it is ±0 or NaN (then nothing agrees).
      */
-    static void addAgreeing(double[] sum, double[] wsum, float[] t, double[] mass, int n, double w) {
+    static void electedSign(double[] mass, int n, int[] sign, int[] limit) {
+        for (int j = 0; j < n; j++) {
+            long mb = Double.doubleToRawLongBits(mass[j]);
+            long ma = (mb & ABS) - 1; // in [0, 0x7fefffffffffffff] iff mass is neither ±0 nor NaN
+            long bad = (ma | (0x7fefffffffffffffL - ma)) >> 63;
+            sign[j] = (int) (mb >>> 32);
+            limit[j] = 0x7f7fffff | (int) bad;
+        }
+    }
+
+    /**
+     * Adds w·t[j] to sum[j] and w to wsum[j] where t[j] agrees with the elected sign, that is (t &gt; 0 and mass &gt; 0)
+     * or (t &lt; 0 and mass &lt; 0); elsewhere both get +0. The sign comes from {@link #electedSign}.
+     */
+    static void addAgreeing(double[] sum, double[] wsum, float[] t, int[] sign, int[] limit, int n, double w) {
+        if (!Double.isFinite(w)) {
+            addAgreeingMasked(sum, wsum, t, sign, limit, n, w);
+            return;
+        }
+        // w is finite, so w·(+0) is ±0 and adding it leaves sum unchanged (sum starts at +0 and never becomes −0):
+        // zeroing the value that disagrees is enough, and its weight comes from a two-entry table
+        double[] weight = {0.0, w};
+        for (int j = 0; j < n; j++) {
+            int vb = Float.floatToRawIntBits(t[j]);
+            int va = (vb & 0x7fffffff) - 1; // in [0, 0x7f7fffff] iff t is neither ±0 nor NaN
+            int keep = ~((vb ^ sign[j]) | va | (limit[j] - va)) >> 31;
+            sum[j] += w * Float.intBitsToFloat(vb & keep);
+            wsum[j] += weight[keep & 1];
+        }
+    }
+
+    /** {@link #addAgreeing} for any w (∞, NaN): masks the products rather than the values. */
+    private static void addAgreeingMasked(double[] sum, double[] wsum, float[] t, int[] sign, int[] limit, int n, double w) {
         long wb = Double.doubleToRawLongBits(w);
         for (int j = 0; j < n; j++) {
             float v = t[j];
             int vb = Float.floatToRawIntBits(v);
-            int va = (vb & 0x7fffffff) - 1; // in [0, 0x7f7fffff] iff v is neither ±0 nor NaN
-            long mb = Double.doubleToRawLongBits(mass[j]);
-            long ma = (mb & ABS) - 1; // likewise for mass: [0, 0x7fefffffffffffff]
-            long bad = (long) (vb ^ (int) (mb >>> 32)) // signs differ
-                    | va | (0x7f7fffff - va) | ma | (0x7fefffffffffffffL - ma); // any negative: ±0 or NaN
-            long keep = ~(bad >> 63);
+            int va = (vb & 0x7fffffff) - 1;
+            long keep = ~((vb ^ sign[j]) | va | (limit[j] - va)) >> 31;
             sum[j] += Double.longBitsToDouble(Double.doubleToRawLongBits(w * v) & keep);
             wsum[j] += Double.longBitsToDouble(wb & keep);
         }
