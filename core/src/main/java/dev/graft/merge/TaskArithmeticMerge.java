@@ -131,10 +131,19 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * not depend on how the tensor is cut, provided that start is a multiple of CHUNK.
      */
     void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out) {
+        mergeRange(in, p, start, base, models, len, out, new Draws(models.size()));
+    }
+
+    /**
+     * {@link #mergeRange(MergeInput, Prepared, long, float[], List, int, float[])} continuing DARE's random streams in
+     * {@code draws}, so a chunk can be merged in consecutive pieces (any start works, but a piece that does not
+     * continue where the last one ended replays its stream from the chunk's start).
+     */
+    void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out, Draws draws) {
         // Column-wise over small blocks: each loop is a simple, branch-free pass over contiguous arrays
         // (TaskVectorKernel) and the scratch arrays stay in the L1 cache. Per element the models are summed in index
         // order, as in the whole-tensor definition.
-        final int block = 1024;
+        final int block = Scratch.BLOCK;
         int k = models.size();
         double[] w = p.w();
         boolean frequency = in.param("majority_sign_frequency", 0) != 0;
@@ -146,15 +155,13 @@ public final class TaskArithmeticMerge implements MergeMethod {
             lo[i] = TaskVectorKernel.lowBits(p.lo()[i]);
             hi[i] = TaskVectorKernel.highBits(p.lo()[i], p.hi()[i]);
         }
-        float[][] tv = new float[k][block];
-        double[] mass = new double[block];
-        double[] sum = new double[block];
-        double[] wsum = new double[block];
-        int[] sign = new int[block];
-        int[] limit = new int[block];
-        SplittableRandom[] rng = new SplittableRandom[k];
-        long[] rngChunk = new long[k];
-        Arrays.fill(rngChunk, -1);
+        Scratch scratch = Scratch.get(k);
+        float[][] tv = scratch.tv;
+        double[] mass = scratch.mass;
+        double[] sum = scratch.sum;
+        double[] wsum = scratch.wsum;
+        int[] sign = scratch.sign;
+        int[] limit = scratch.limit;
         for (int s = 0; s < len; s += block) {
             int m = Math.min(block, len - s);
             for (int i = 0; i < k; i++) {
@@ -169,13 +176,10 @@ public final class TaskArithmeticMerge implements MergeMethod {
                         } else if (d < 1) {
                             float scale = (float) (1.0 / d);
                             for (int j = 0; j < m; ) { // one random stream per CHUNK elements
-                                long chunk = (start + s + j) / CHUNK;
-                                int end = (int) Math.min(m, (chunk + 1) * CHUNK - (start + s));
-                                if (chunk != rngChunk[i]) {
-                                    rng[i] = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
-                                    rngChunk[i] = chunk;
-                                }
-                                TaskVectorKernel.dropAndRescale(t, j, end - j, rng[i], d, scale);
+                                long g = start + s + j;
+                                int end = (int) Math.min(m, (g / CHUNK + 1) * CHUNK - (start + s));
+                                TaskVectorKernel.dropAndRescale(t, j, end - j, draws.at(in, i, g), d, scale);
+                                draws.drawn(i, g + end - j);
                                 j = end;
                             }
                         }
@@ -204,6 +208,63 @@ public final class TaskArithmeticMerge implements MergeMethod {
                 }
             }
             TaskVectorKernel.finish(sum, wsum, base, s, m, normalize, lambda, out);
+        }
+    }
+
+    /**
+     * DARE's random streams, one per model: each CHUNK-element block of a tensor has its own stream, so the draws do
+     * not depend on how the tensor is cut.
+     */
+    static final class Draws {
+        private final SplittableRandom[] rng;
+        private final long[] next; // the element each stream draws for next
+
+        Draws(int models) {
+            rng = new SplittableRandom[models];
+            next = new long[models];
+            Arrays.fill(next, -1);
+        }
+
+        /** Model i's stream, positioned at element g. */
+        SplittableRandom at(MergeInput in, int i, long g) {
+            if (next[i] != g || g % CHUNK == 0) {
+                long chunk = g / CHUNK;
+                rng[i] = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
+                for (long x = chunk * CHUNK; x < g; x++) { // only when pieces skip around
+                    rng[i].nextDouble();
+                }
+            }
+            return rng[i];
+        }
+
+        /** Model i's stream has drawn up to element g (exclusive). */
+        void drawn(int i, long g) {
+            next[i] = g;
+        }
+    }
+
+    /** The kernel's per-thread block arrays (the streamed path calls it once per small block). */
+    private static final class Scratch {
+        static final int BLOCK = 1024;
+        private static final ThreadLocal<Scratch> LOCAL = new ThreadLocal<>();
+        final float[][] tv;
+        final double[] mass = new double[BLOCK];
+        final double[] sum = new double[BLOCK];
+        final double[] wsum = new double[BLOCK];
+        final int[] sign = new int[BLOCK];
+        final int[] limit = new int[BLOCK];
+
+        private Scratch(int k) {
+            tv = new float[k][BLOCK];
+        }
+
+        static Scratch get(int k) {
+            Scratch s = LOCAL.get();
+            if (s == null || s.tv.length < k) {
+                s = new Scratch(k);
+                LOCAL.set(s);
+            }
+            return s;
         }
     }
 

@@ -3,6 +3,7 @@ package dev.graft.merge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,8 +37,7 @@ class TaskVectorKernelTest {
     @Test
     void branchFreeKernelMatchesThePlainOneBitForBit() {
         Random r = new Random(7);
-        int n = 5000;
-        long start = TaskArithmeticMerge.CHUNK - 1234; // DARE's random stream changes inside the range
+        long start = TaskArithmeticMerge.CHUNK; // a multiple of CHUNK, as the callers use
         String[] methods = {"task_arithmetic", "ties", "dare_linear", "dare_ties", "magnitude_prune", "breadcrumbs", "breadcrumbs_ties"};
         float[][] bounds = {{0.05f, Float.POSITIVE_INFINITY}, {0.25f, 0.5f}, {0f, Float.POSITIVE_INFINITY},
             {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}, {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY},
@@ -48,6 +48,7 @@ class TaskVectorKernelTest {
         for (String name : methods) {
             TaskArithmeticMerge method = (TaskArithmeticMerge) MergeMethods.byName(name);
             for (int trial = 0; trial < 12; trial++) {
+                int n = name.startsWith("dare") && trial < 2 ? TaskArithmeticMerge.CHUNK + 4000 : 5000; // DARE: a new stream inside
                 float[] near = {bounds[trial % bounds.length][0], bounds[trial % bounds.length][1], Math.nextUp(0.05f), Math.nextDown(0.25f)};
                 int k = 1 + trial % 3;
                 boolean withBase = trial != 5;
@@ -92,14 +93,38 @@ class TaskVectorKernelTest {
                 float[] got = new float[n];
                 ReferenceTaskKernel.mergeRange(sparsify(name), name.contains("ties"), in, p, start, base, models, n, want);
                 method.mergeRange(in, p, start, base, models, n, got);
-                for (int j = 0; j < n; j++) {
-                    assertEquals(Float.floatToIntBits(want[j]), Float.floatToIntBits(got[j]), // all NaNs alike: Java leaves their bits open
-                            name + " trial " + trial + " element " + j + ": " + want[j] + " vs " + got[j]);
+                assertSame(want, got, name + " trial " + trial);
+                // in consecutive pieces, continuing DARE's streams (the streamed path), and in pieces that start afresh
+                for (boolean continued : new boolean[] {true, false}) {
+                    TaskArithmeticMerge.Draws draws = new TaskArithmeticMerge.Draws(k);
+                    float[] pieces = new float[n];
+                    for (int from = 0; from < n; ) {
+                        int len = Math.min(n - from, continued ? 1 + r.nextInt(n < 10000 ? 2000 : 100000) : n / 3 + 1);
+                        List<float[]> ms = new ArrayList<>();
+                        for (float[] m : models) {
+                            ms.add(Arrays.copyOfRange(m, from, from + len));
+                        }
+                        float[] o = new float[len];
+                        method.mergeRange(in, p, start + from, base == null ? null : Arrays.copyOfRange(base, from, from + len), ms, len, o,
+                                continued ? draws : new TaskArithmeticMerge.Draws(k));
+                        System.arraycopy(o, 0, pieces, from, len);
+                        from += len;
+                    }
+                    assertSame(want, pieces, name + " trial " + trial + (continued ? " in pieces" : " in fresh pieces"));
                 }
                 cases++;
             }
         }
         assertEquals(methods.length * 12, cases);
+    }
+
+    private static void assertSame(float[] want, float[] got, String what) {
+        for (int j = 0; j < want.length; j++) {
+            if (Float.floatToIntBits(want[j]) != Float.floatToIntBits(got[j])) { // all NaNs alike: Java leaves their bits open
+                assertEquals(want[j], got[j], what + " element " + j);
+                assertEquals(Float.floatToIntBits(want[j]), Float.floatToIntBits(got[j]), what + " element " + j);
+            }
+        }
     }
 
     private static TaskArithmeticMerge.Sparsify sparsify(String method) {
