@@ -21,7 +21,8 @@ import java.util.concurrent.Semaphore;
  * each chunk of every input is mapped, converted, merged and written, then dropped. Element-wise methods (linear,
  * layer swap, Fisher, and the task-vector family without magnitude pruning) need one pass; TIES, magnitude pruning
  * and breadcrumbs first find their exact magnitude thresholds with a two-pass radix select ({@link RadixSelect}).
- * Results are bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
+ * The task-vector methods walk each mapped chunk in cache-sized blocks ({@link ChunkBlocks}). Results are
+ * bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
  * chunks wait for the writer.
  */
 final class ChunkedMerge {
