@@ -5,6 +5,7 @@ import dev.graft.io.safetensors.DType;
 import dev.graft.io.safetensors.SafetensorsStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +21,8 @@ import java.util.concurrent.Semaphore;
  * each chunk of every input is mapped, converted, merged and written, then dropped. Element-wise methods (linear,
  * layer swap, Fisher, and the task-vector family without magnitude pruning) need one pass; TIES, magnitude pruning
  * and breadcrumbs first find their exact magnitude thresholds with a two-pass radix select ({@link RadixSelect}).
- * Results are bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
+ * The task-vector methods walk each mapped chunk in cache-sized blocks ({@link ChunkBlocks}). Results are
+ * bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
  * chunks wait for the writer.
  */
 final class ChunkedMerge {
@@ -61,16 +63,26 @@ final class ChunkedMerge {
         return new Chunk(bufs[k], ms, null, len);
     }
 
-    /** Pass-1 histogram of |model − base| without materialising the difference. */
-    private static long[] highHistogram(float[] m, float[] b, int len) {
-        long[] h = new long[1 << 16];
-        for (int j = 0; j < len; j++) {
-            float a = Math.abs(m[j] - b[j]);
-            if (a == a) {
-                h[Float.floatToRawIntBits(a) >>> 16]++;
-            }
+    /** This thread's pass-1 histograms, one per model, all zero (int counts: a chunk has at most 2³¹ elements). */
+    private static final ThreadLocal<int[][]> HIGH = new ThreadLocal<>();
+
+    private static int[][] highCounts(int k) {
+        int[][] h = HIGH.get();
+        if (h == null || h.length < k) {
+            h = new int[k][1 << 16];
+            HIGH.set(h);
         }
         return h;
+    }
+
+    /** Pass 1: counts the high 16 bits of |model − base| without materialising the difference (NaNs skipped). */
+    private static void countHigh(int[] h, float[] m, float[] b, int len) {
+        for (int j = 0; j < len; j++) {
+            int a = Float.floatToRawIntBits(m[j] - b[j]) & 0x7fffffff;
+            if (a <= 0x7f800000) {
+                h[a >>> 16]++;
+            }
+        }
     }
 
     private static Chunk read(Inputs in, long from, int len, boolean withFishers) {
@@ -125,10 +137,21 @@ final class ChunkedMerge {
                 // pass 1: high 16 bits of |τᵢ|
                 forEachChunk(pool, chunks, c -> {
                     int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = readReused(in, (long) c * chunk, len);
+                    int[][] h = highCounts(k);
+                    try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), in.name(), (long) c * chunk, len)) {
+                        for (int off = 0; off < len; off += ChunkBlocks.BLOCK) {
+                            int cnt = x.read(off);
+                            for (int i = 0; i < k; i++) {
+                                if (sel[i].needed()) {
+                                    countHigh(h[i], x.modelBlocks.get(i), x.baseBlock, cnt);
+                                }
+                            }
+                        }
+                    }
                     for (int i = 0; i < k; i++) {
                         if (sel[i].needed()) {
-                            sel[i].countHigh(highHistogram(x.models().get(i), x.base(), len));
+                            sel[i].countHigh(h[i]);
+                            Arrays.fill(h[i], 0);
                         }
                     }
                 });
@@ -189,15 +212,13 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Chunk x = prep != null ? readReused(in, from, len) : read(in, from, len, fisher);
-                        float[] out;
                         if (prep != null) {
-                            out = new float[len];
-                            ((TaskArithmeticMerge) method).mergeRange(meta, prep, from, x.base(), x.models(), len, out);
-                        } else {
-                            out = method.merge(new MergeInput(in.name(), in.layer(), x.base(), x.models(), in.modelParams(),
-                                    in.params(), in.seed(), x.fishers()));
+                            results.get(cc).complete(mergeBlocks((TaskArithmeticMerge) method, meta, prep, in, from, len, dtype, null));
+                            return;
                         }
+                        Chunk x = read(in, from, len, fisher);
+                        float[] out = method.merge(new MergeInput(in.name(), in.layer(), x.base(), x.models(), in.modelParams(),
+                                in.params(), in.seed(), x.fishers()));
                         results.get(cc).complete(Merger.encode(out, dtype));
                     } catch (Throwable t) {
                         results.get(cc).completeExceptionally(t);
@@ -264,50 +285,10 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Chunk x = readReused(in, from, len);
-                        boolean[] open = new boolean[len];
-                        int pending = 0;
-                        for (int i = 0; i < k; i++) {
-                            if (!sel[i].needed()) {
-                                continue;
-                            }
-                            float[] m = x.models().get(i);
-                            float[] bs = x.base();
-                            for (int r = 0; r < sel[i].size(); r++) {
-                                int b = sel[i].bucket(r);
-                                if (b < 0) {
-                                    continue;
-                                }
-                                long[] low = new long[1 << 16];
-                                for (int j = 0; j < len; j++) { // one pass: the boundary bucket's low bits, and who is undecided
-                                    float a = Math.abs(m[j] - bs[j]);
-                                    int bits = Float.floatToRawIntBits(a);
-                                    if ((bits >>> 16) == b && a == a) {
-                                        low[bits & 0xffff]++;
-                                        if (!open[j]) {
-                                            open[j] = true;
-                                            pending++;
-                                        }
-                                    }
-                                }
-                                sel[i].countLow(r, low);
-                            }
-                        }
-                        float[] out = new float[len];
-                        ta.mergeRange(meta, prov, from, x.base(), x.models(), len, out);
-                        int[] pos = new int[pending];
-                        float[][] vals = new float[k + 1][pending];
-                        for (int j = 0, p = 0; j < len; j++) {
-                            if (open[j]) {
-                                pos[p] = j;
-                                vals[k][p] = x.base()[j];
-                                for (int i = 0; i < k; i++) {
-                                    vals[i][p] = x.models().get(i)[j];
-                                }
-                                p++;
-                            }
-                        }
-                        results.get(cc).complete(new Partial(Merger.encode(out, dtype), pos, vals));
+                        Undecided open = new Undecided(sel, k);
+                        ByteBuffer bytes = mergeBlocks(ta, meta, prov, in, from, len, dtype, open);
+                        open.finishCounts();
+                        results.get(cc).complete(new Partial(bytes, open.positions(), open.values()));
                     } catch (Throwable t) {
                         results.get(cc).completeExceptionally(t);
                     }
@@ -353,6 +334,129 @@ final class ChunkedMerge {
             }
             Merger.writeChunked(ch, part.bytes());
             parts.set(c, null);
+        }
+    }
+
+    /** Sees each block's inputs before it is merged (the fix-up pass's low-bit counts and undecided elements). */
+    private interface BlockObserver {
+        void block(int offset, float[] base, List<float[]> models, int len);
+    }
+
+    /**
+     * Merges elements [from, from + len) of a task-vector tensor block by block (map, decode a cache-sized block of
+     * every input, merge it, encode it) and returns the encoded bytes.
+     */
+    private static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
+                                          long from, int len, DType dtype, BlockObserver observer) {
+        ByteBuffer bytes = ByteBuffer.allocate(len * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = OUT.get();
+        TaskArithmeticMerge.Draws draws = new TaskArithmeticMerge.Draws(in.models().size()); // DARE's streams run across blocks
+        try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), in.name(), from, len)) {
+            for (int off = 0; off < len; off += ChunkBlocks.BLOCK) {
+                int cnt = x.read(off);
+                if (observer != null) {
+                    observer.block(off, x.baseBlock, x.modelBlocks, cnt);
+                }
+                ta.mergeRange(meta, prep, from + off, x.baseBlock, x.modelBlocks, cnt, out, draws);
+                Merger.encodeInto(out, cnt, dtype, bytes, off);
+            }
+        }
+        return bytes;
+    }
+
+    private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[ChunkBlocks.BLOCK]);
+
+    /**
+     * The fix-up pass's view of one chunk: counts the low 16 bits of every |τᵢ| in rank r's boundary bucket, and keeps
+     * the inputs of every element with such a value (its output depends on where the exact threshold falls).
+     */
+    private static final class Undecided implements BlockObserver {
+        private final RadixSelect[] sel;
+        private final int k;
+        private final long[][][] low; // [model][rank] -> counts of the low 16 bits
+        private final boolean[] open = new boolean[ChunkBlocks.BLOCK];
+        private int[] pos = new int[256];
+        private float[][] vals;
+        private int count;
+
+        Undecided(RadixSelect[] sel, int k) {
+            this.sel = sel;
+            this.k = k;
+            this.low = new long[k][][];
+            for (int i = 0; i < k; i++) {
+                low[i] = new long[sel[i].needed() ? sel[i].size() : 0][];
+                for (int r = 0; r < low[i].length; r++) {
+                    low[i][r] = sel[i].bucket(r) >= 0 ? new long[1 << 16] : null;
+                }
+            }
+            vals = new float[k + 1][pos.length];
+        }
+
+        @Override
+        public void block(int offset, float[] bs, List<float[]> models, int len) {
+            boolean any = false;
+            for (int i = 0; i < k; i++) {
+                float[] m = models.get(i);
+                for (int r = 0; r < low[i].length; r++) {
+                    long[] h = low[i][r];
+                    if (h == null) {
+                        continue;
+                    }
+                    int b = sel[i].bucket(r);
+                    for (int j = 0; j < len; j++) { // rarely true: one bucket of 2^16
+                        int bits = Float.floatToRawIntBits(m[j] - bs[j]) & 0x7fffffff;
+                        if ((bits >>> 16) == b && bits <= 0x7f800000) {
+                            h[bits & 0xffff]++;
+                            open[j] = true;
+                            any = true;
+                        }
+                    }
+                }
+            }
+            if (!any) {
+                return;
+            }
+            for (int j = 0; j < len; j++) {
+                if (open[j]) {
+                    open[j] = false;
+                    if (count == pos.length) {
+                        pos = Arrays.copyOf(pos, 2 * count);
+                        for (int i = 0; i <= k; i++) {
+                            vals[i] = Arrays.copyOf(vals[i], 2 * count);
+                        }
+                    }
+                    pos[count] = offset + j;
+                    vals[k][count] = bs[j];
+                    for (int i = 0; i < k; i++) {
+                        vals[i][count] = models.get(i)[j];
+                    }
+                    count++;
+                }
+            }
+        }
+
+        /** Adds this chunk's low-bit counts to the selections. */
+        void finishCounts() {
+            for (int i = 0; i < k; i++) {
+                for (int r = 0; r < low[i].length; r++) {
+                    if (low[i][r] != null) {
+                        sel[i].countLow(r, low[i][r]);
+                    }
+                }
+            }
+        }
+
+        int[] positions() {
+            return Arrays.copyOf(pos, count);
+        }
+
+        /** The undecided elements' inputs: [model][p], the base last. */
+        float[][] values() {
+            float[][] v = new float[k + 1][];
+            for (int i = 0; i <= k; i++) {
+                v[i] = Arrays.copyOf(vals[i], count);
+            }
+            return v;
         }
     }
 

@@ -464,6 +464,33 @@ public final class Merger {
         return b;
     }
 
+    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
+
+    /** Encodes v[0..n) in a safetensors dtype into {@code dst} (little-endian) from element {@code index} on. */
+    static void encodeInto(float[] v, int n, DType dtype, ByteBuffer dst, int index) {
+        switch (dtype) {
+            case F32 -> dst.asFloatBuffer().put(index, v, 0, n);
+            case F16, BF16 -> {
+                short[] h = HALVES.get();
+                if (h.length < n) {
+                    h = new short[n];
+                    HALVES.set(h);
+                }
+                if (dtype == DType.F16) {
+                    for (int i = 0; i < n; i++) {
+                        h[i] = FloatFormats.floatToHalf(v[i]);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        h[i] = FloatFormats.floatToBf16(v[i]);
+                    }
+                }
+                dst.asShortBuffer().put(index, h, 0, n);
+            }
+            default -> throw new GraftException("cannot store merged floats as " + dtype);
+        }
+    }
+
     /** config.json, tokenizer and sentence-transformers files of the reference model. */
     static void copySideFiles(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.list(from)) {

@@ -30,6 +30,13 @@ final class RadixSelect {
         }
     }
 
+    /** Pass 1 over one chunk, from a thread-local int histogram of the high 16 bits of the magnitudes. */
+    synchronized void countHigh(int[] local) {
+        for (int i = 0; i < local.length; i++) {
+            high[i] += local[i];
+        }
+    }
+
     /** Histogram of one chunk for pass 1 (thread-local; combine with {@link #countHigh}). */
     static long[] highHistogram(float[] x, int len) {
         long[] h = new long[1 << 16];

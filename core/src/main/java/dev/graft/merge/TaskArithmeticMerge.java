@@ -131,92 +131,140 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * not depend on how the tensor is cut, provided that start is a multiple of CHUNK.
      */
     void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out) {
-        // Column-wise over small blocks: each loop is a simple pass over contiguous arrays (the JIT vectorises most of
-        // them) and the scratch arrays stay in cache. Per element the models are summed in index order, as before.
-        final int block = 2048;
+        mergeRange(in, p, start, base, models, len, out, new Draws(models.size()));
+    }
+
+    /**
+     * {@link #mergeRange(MergeInput, Prepared, long, float[], List, int, float[])} continuing DARE's random streams in
+     * {@code draws}, so a chunk can be merged in consecutive pieces (any start works, but a piece that does not
+     * continue where the last one ended replays its stream from the chunk's start).
+     */
+    void mergeRange(MergeInput in, Prepared p, long start, float[] base, List<float[]> models, int len, float[] out, Draws draws) {
+        // Column-wise over small blocks: each loop is a simple, branch-free pass over contiguous arrays
+        // (TaskVectorKernel) and the scratch arrays stay in the L1 cache. Per element the models are summed in index
+        // order, as in the whole-tensor definition.
+        final int block = Scratch.BLOCK;
         int k = models.size();
         double[] w = p.w();
         boolean frequency = in.param("majority_sign_frequency", 0) != 0;
         boolean normalize = in.param("normalize", consensus ? 1 : 0) != 0;
         double lambda = in.param("lambda", 1);
-        float[][] tv = new float[k][block];
-        double[] mass = new double[block];
-        double[] sum = new double[block];
-        double[] wsum = new double[block];
-        SplittableRandom[] rng = new SplittableRandom[k];
-        long[] rngChunk = new long[k];
-        Arrays.fill(rngChunk, -1);
+        int[] lo = new int[k];
+        int[] hi = new int[k];
+        for (int i = 0; i < k; i++) {
+            lo[i] = TaskVectorKernel.lowBits(p.lo()[i]);
+            hi[i] = TaskVectorKernel.highBits(p.lo()[i], p.hi()[i]);
+        }
+        Scratch scratch = Scratch.get(k);
+        float[][] tv = scratch.tv;
+        double[] mass = scratch.mass;
+        double[] sum = scratch.sum;
+        double[] wsum = scratch.wsum;
+        int[] sign = scratch.sign;
+        int[] limit = scratch.limit;
         for (int s = 0; s < len; s += block) {
             int m = Math.min(block, len - s);
             for (int i = 0; i < k; i++) {
-                float[] src = models.get(i);
                 float[] t = tv[i];
-                if (base == null) {
-                    System.arraycopy(src, s, t, 0, m);
-                } else {
-                    for (int j = 0; j < m; j++) {
-                        t[j] = src[s + j] - base[s + j];
-                    }
-                }
+                TaskVectorKernel.delta(models.get(i), base, s, t, m);
                 switch (sparsify) {
-                    case MAGNITUDE, BREADCRUMBS -> {
-                        float lo = p.lo()[i];
-                        float hi = p.hi()[i];
-                        for (int j = 0; j < m; j++) {
-                            float a = Math.abs(t[j]);
-                            t[j] = a >= lo && a < hi ? t[j] : 0f;
-                        }
-                    }
+                    case MAGNITUDE, BREADCRUMBS -> TaskVectorKernel.keepBand(t, m, lo[i], hi[i]);
                     case RANDOM -> {
                         double d = p.density()[i];
-                        if (d < 1) {
-                            float scale = d <= 0 ? 0f : (float) (1.0 / d);
-                            for (int j = 0; j < m; j++) {
-                                long chunk = (start + s + j) / CHUNK; // one random stream per CHUNK elements
-                                if (chunk != rngChunk[i]) {
-                                    rng[i] = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
-                                    rngChunk[i] = chunk;
-                                }
-                                t[j] = rng[i].nextDouble() < d ? t[j] * scale : 0f;
+                        if (d <= 0) {
+                            Arrays.fill(t, 0, m, 0f); // nothing is kept: no draw can be below d
+                        } else if (d < 1) {
+                            float scale = (float) (1.0 / d);
+                            for (int j = 0; j < m; ) { // one random stream per CHUNK elements
+                                long g = start + s + j;
+                                int end = (int) Math.min(m, (g / CHUNK + 1) * CHUNK - (start + s));
+                                TaskVectorKernel.dropAndRescale(t, j, end - j, draws.at(in, i, g), d, scale);
+                                draws.drawn(i, g + end - j);
+                                j = end;
                             }
                         }
                     }
                     case NONE -> { }
                 }
             }
+            Arrays.fill(sum, 0, m, 0.0);
+            Arrays.fill(wsum, 0, m, 0.0);
             if (consensus) {
                 Arrays.fill(mass, 0, m, 0.0);
                 for (int i = 0; i < k; i++) {
-                    float[] t = tv[i];
-                    double wi = w[i];
-                    for (int j = 0; j < m; j++) {
-                        mass[j] += frequency ? Math.signum(t[j]) : wi * t[j];
+                    if (frequency) {
+                        TaskVectorKernel.addSigns(mass, tv[i], m);
+                    } else {
+                        TaskVectorKernel.addMass(mass, tv[i], m, w[i]);
                     }
                 }
-            }
-            Arrays.fill(sum, 0, m, 0.0);
-            Arrays.fill(wsum, 0, m, 0.0);
-            for (int i = 0; i < k; i++) {
-                float[] t = tv[i];
-                double wi = w[i];
-                if (consensus) {
-                    for (int j = 0; j < m; j++) {
-                        float v = t[j];
-                        boolean agree = (v > 0 && mass[j] > 0) || (v < 0 && mass[j] < 0);
-                        sum[j] += agree ? wi * v : 0.0;
-                        wsum[j] += agree ? wi : 0.0;
-                    }
-                } else {
-                    for (int j = 0; j < m; j++) {
-                        sum[j] += wi * t[j];
-                        wsum[j] += wi;
-                    }
+                TaskVectorKernel.electedSign(mass, m, sign, limit);
+                for (int i = 0; i < k; i++) {
+                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, limit, m, w[i]);
+                }
+            } else {
+                for (int i = 0; i < k; i++) {
+                    TaskVectorKernel.addAll(sum, wsum, tv[i], m, w[i]);
                 }
             }
-            for (int j = 0; j < m; j++) {
-                double t = normalize ? (wsum[j] == 0 ? 0 : sum[j] / wsum[j]) : sum[j];
-                out[s + j] = (float) ((base == null ? 0 : base[s + j]) + lambda * t);
+            TaskVectorKernel.finish(sum, wsum, base, s, m, normalize, lambda, out);
+        }
+    }
+
+    /**
+     * DARE's random streams, one per model: each CHUNK-element block of a tensor has its own stream, so the draws do
+     * not depend on how the tensor is cut.
+     */
+    static final class Draws {
+        private final SplittableRandom[] rng;
+        private final long[] next; // the element each stream draws for next
+
+        Draws(int models) {
+            rng = new SplittableRandom[models];
+            next = new long[models];
+            Arrays.fill(next, -1);
+        }
+
+        /** Model i's stream, positioned at element g. */
+        SplittableRandom at(MergeInput in, int i, long g) {
+            if (next[i] != g || g % CHUNK == 0) {
+                long chunk = g / CHUNK;
+                rng[i] = new SplittableRandom(TaskVectors.streamSeed(in.seed(), in.tensor(), i) + chunk * 0x9E3779B97F4A7C15L);
+                for (long x = chunk * CHUNK; x < g; x++) { // only when pieces skip around
+                    rng[i].nextDouble();
+                }
             }
+            return rng[i];
+        }
+
+        /** Model i's stream has drawn up to element g (exclusive). */
+        void drawn(int i, long g) {
+            next[i] = g;
+        }
+    }
+
+    /** The kernel's per-thread block arrays (the streamed path calls it once per small block). */
+    private static final class Scratch {
+        static final int BLOCK = 1024;
+        private static final ThreadLocal<Scratch> LOCAL = new ThreadLocal<>();
+        final float[][] tv;
+        final double[] mass = new double[BLOCK];
+        final double[] sum = new double[BLOCK];
+        final double[] wsum = new double[BLOCK];
+        final int[] sign = new int[BLOCK];
+        final int[] limit = new int[BLOCK];
+
+        private Scratch(int k) {
+            tv = new float[k][BLOCK];
+        }
+
+        static Scratch get(int k) {
+            Scratch s = LOCAL.get();
+            if (s == null || s.tv.length < k) {
+                s = new Scratch(k);
+                LOCAL.set(s);
+            }
+            return s;
         }
     }
 

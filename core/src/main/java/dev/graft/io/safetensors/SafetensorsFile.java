@@ -323,7 +323,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
      * every tensor read stays mapped (and its pages count in the process's resident memory) until the buffer
      * object is collected, which made a streaming merge's RSS grow with the model's size.
      */
-    private static void unmap(ByteBuffer b) {
+    static void unmap(ByteBuffer b) {
         if (UNSAFE != null && b.isDirect()) {
             try {
                 UNSAFE.invokeCleaner(b);
@@ -339,11 +339,28 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
      * tensor piece by piece keeps neither the whole tensor in memory nor its pages in this process's resident set.
      */
     public void readFloats(String name, long from, float[] into, int count) {
+        if (count > into.length) {
+            throw new GraftException(path + ": " + count + " elements of '" + name + "' do not fit in " + into.length);
+        }
+        try (FloatRange r = mapFloats(name, from, count)) {
+            r.read(0, into, count);
+        }
+    }
+
+    /**
+     * Maps elements [from, from + count) of a float tensor (F32, F16, BF16, F64) for decoding piece by piece; close the
+     * range to unmap them.
+     */
+    public FloatRange mapFloats(String name, long from, int count) {
         TensorInfo t = info(name);
-        if (from < 0 || count < 0 || from + count > t.elementCount() || count > into.length) {
+        if (from < 0 || count < 0 || from + count > t.elementCount()) {
             throw new GraftException(path + ": range [" + from + ", " + (from + count) + ") is outside tensor '" + name + "'");
         }
-        int size = t.dtype().size();
+        DType d = t.dtype();
+        if (d != DType.F32 && d != DType.F16 && d != DType.BF16 && d != DType.F64) {
+            throw new GraftException(path + ": tensor '" + name + "' is " + d + ", not a float type");
+        }
+        int size = d.size();
         ByteBuffer b;
         try {
             b = channel.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin() + from * size, (long) count * size)
@@ -351,30 +368,7 @@ public final class SafetensorsFile implements TensorSource, AutoCloseable {
         } catch (IOException e) {
             throw new GraftException(path + ": cannot map tensor '" + name + "' (" + e.getMessage() + ")", e);
         }
-        switch (t.dtype()) {
-            case F32 -> b.asFloatBuffer().get(into, 0, count);
-            case F16 -> {
-                short[] h = new short[count];
-                b.asShortBuffer().get(h); // one bulk copy, then a plain loop
-                for (int i = 0; i < count; i++) {
-                    into[i] = FloatFormats.halfToFloat(h[i]);
-                }
-            }
-            case BF16 -> {
-                short[] h = new short[count];
-                b.asShortBuffer().get(h);
-                for (int i = 0; i < count; i++) {
-                    into[i] = Float.intBitsToFloat((h[i] & 0xffff) << 16);
-                }
-            }
-            case F64 -> {
-                for (int i = 0; i < count; i++) {
-                    into[i] = (float) b.getDouble(i * 8);
-                }
-            }
-            default -> throw new GraftException(path + ": tensor '" + name + "' is " + t.dtype() + ", not a float type");
-        }
-        unmap(b);
+        return new FloatRange(b, d, count, path + ": tensor '" + name + "'");
     }
 
     /** The elements of an integer tensor (I64, I32, I16, I8, U8, BOOL). */

@@ -121,6 +121,11 @@ public final class SafetensorsStore implements TensorSource, AutoCloseable {
         fileFor(name).readFloats(name, from, into, count);
     }
 
+    /** Maps part of a float tensor; see {@link SafetensorsFile#mapFloats(String, long, int)}. */
+    public FloatRange mapFloats(String name, long from, int count) {
+        return fileFor(name).mapFloats(name, from, count);
+    }
+
     /** Metadata of the first shard (the single file's, when unsharded). */
     public Map<String, String> metadata() {
         if (weightMap.isEmpty()) {

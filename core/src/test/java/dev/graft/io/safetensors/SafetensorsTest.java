@@ -173,4 +173,40 @@ class SafetensorsTest {
             assertEquals(1, files.count(), "no temp file left behind");
         }
     }
+
+    @Test
+    void mappedRangesDecodeBlockByBlockLikeAWholeRead() throws IOException {
+        Path f = dir.resolve("r.safetensors");
+        float[] vals = new float[1000];
+        for (int i = 0; i < vals.length; i++) {
+            vals[i] = (i - 500) * 0.37f;
+        }
+        vals[3] = Float.NaN;
+        vals[4] = Float.NEGATIVE_INFINITY;
+        vals[5] = -0f;
+        new SafetensorsWriter().addFloats("f32", new long[] {1000}, vals).addFloats("f16", new long[] {1000}, vals, DType.F16)
+                .addFloats("bf16", new long[] {1000}, vals, DType.BF16).addLongs("i64", new long[] {1}, new long[] {1}).write(f);
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            for (String name : List.of("f32", "f16", "bf16")) {
+                float[] whole = s.readFloats(name);
+                try (FloatRange r = s.mapFloats(name, 100, 800)) {
+                    assertEquals(800, r.size());
+                    float[] block = new float[300];
+                    for (int off = 0; off < 800; off += 300) {
+                        int n = Math.min(300, 800 - off);
+                        r.read(off, block, n);
+                        for (int j = 0; j < n; j++) {
+                            assertEquals(Float.floatToIntBits(whole[100 + off + j]), Float.floatToIntBits(block[j]), name + " " + (off + j));
+                        }
+                    }
+                    assertThrows(GraftException.class, () -> r.read(700, block, 200)); // past the mapped range
+                }
+                float[] part = new float[10];
+                s.readFloats(name, 990, part, 10);
+                assertArrayEquals(java.util.Arrays.copyOfRange(whole, 990, 1000), part, 0f);
+                assertThrows(GraftException.class, () -> s.mapFloats(name, 995, 10));
+            }
+            assertThrows(GraftException.class, () -> s.mapFloats("i64", 0, 1));
+        }
+    }
 }
