@@ -4,7 +4,10 @@ Usage: python3 bench/merge_table.py OUT_DIR"""
 import glob
 import os
 import json, sys, collections, datetime, subprocess
-rows = [json.loads(l) for f in sorted(glob.glob(os.path.join(sys.argv[1], "results-*.jsonl"))) for l in open(f)]
+order = {"own": 0, "merge": 1, "lambda": 2}  # own models first, then the fixed settings, then λ chosen on dev
+files = sorted(glob.glob(os.path.join(sys.argv[1], "results-*.jsonl")),
+               key=lambda f: order.get(os.path.basename(f)[len("results-"):-len(".jsonl")], 3))
+rows = [json.loads(l) for f in files for l in open(f)]
 own = {(r["kind"], r["task"]): r["accuracy"] for r in rows if r["method"] == "own"}
 tasks = sorted({r["task"] for r in rows})
 print(f"{datetime.date.today()}, {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores. "
