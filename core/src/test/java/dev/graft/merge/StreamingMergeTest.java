@@ -149,6 +149,10 @@ class StreamingMergeTest {
             assertArrayEquals(base.get("pooler.dense.weight"), merged.readFloats("pooler.dense.weight"), 0f);
         }
         Path head = tmp.resolve("out/heads/0-lora");
-        assertTrue(Files.isRegularFile(head.resolve("head.safetensors")) && Files.isRegularFile(head.resolve("graft_task.json")));
+        // a classifier head with its task file becomes a head-only adapter on the merged backbone
+        assertTrue(Files.isRegularFile(head.resolve("adapter_model.safetensors")) && Files.isRegularFile(head.resolve("graft_task.json"))
+                && Files.isRegularFile(head.resolve("adapter_config.json")), "head adapter files");
+        assertEquals("../..", dev.graft.peft.AdapterFiles.readTask(head) == null ? null
+                : new com.fasterxml.jackson.databind.ObjectMapper().readTree(head.resolve("graft_task.json").toFile()).get("base_model").asText());
     }
 }
