@@ -133,6 +133,9 @@ final class ChunkedMerge {
                 sel[i] = new RadixSelect(ta.ranks(meta, i, n));
                 any |= sel[i].needed();
             }
+            if (any && fixupLimit > 0 && OnePassMerge.write(ch, ta, meta, in, sel, dtype, pool, threads)) {
+                return; // thresholds bracketed from a sample, made exact during the one merge pass
+            }
             if (any) {
                 // pass 1: high 16 bits of |τᵢ|
                 forEachChunk(pool, chunks, c -> {
@@ -243,7 +246,7 @@ final class ChunkedMerge {
     static volatile long fixupLimit = 4L << 20; // tests set 0 to exercise the three-pass path
 
     /** A merged chunk plus the elements it could not decide yet. */
-    private record Partial(ByteBuffer bytes, int[] positions, float[][] values) {
+    record Partial(ByteBuffer bytes, int[] positions, float[][] values) {
     }
 
     /**
@@ -256,9 +259,7 @@ final class ChunkedMerge {
      */
     private static void writeWithFixups(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, Inputs in, RadixSelect[] sel,
                                         DType dtype, ExecutorService pool, int threads) throws IOException {
-        int chunk = TaskArithmeticMerge.CHUNK;
         long n = in.n();
-        int chunks = (int) ((n + chunk - 1) / chunk);
         int k = in.models().size();
         float[][] provisional = new float[k][];
         for (int i = 0; i < k; i++) {
@@ -268,6 +269,29 @@ final class ChunkedMerge {
             }
         }
         TaskArithmeticMerge.Prepared prov = ta.prepare(meta, provisional, n);
+        List<Partial> parts = mergePartials(ta, meta, prov, in, dtype, pool, threads, () -> new Undecided(sel, k));
+        float[][] thr = new float[k][];
+        for (int i = 0; i < k; i++) {
+            thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
+        }
+        patchAndWrite(ch, ta, meta, parts, ta.prepare(meta, thr, n), dtype, k);
+    }
+
+    /** Watches one chunk's blocks and, once it is merged, says which of its elements are still undecided. */
+    interface PartialObserver extends BlockObserver {
+        Partial finish(ByteBuffer mergedBytes);
+    }
+
+    /**
+     * The merge pass with provisional thresholds: every chunk merged (on the pool, at most 2 × threads at a time) and
+     * kept in memory with its undecided elements, in order.
+     */
+    static List<Partial> mergePartials(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prov, Inputs in,
+                                       DType dtype, ExecutorService pool, int threads,
+                                       java.util.function.Supplier<PartialObserver> observers) throws IOException {
+        int chunk = TaskArithmeticMerge.CHUNK;
+        long n = in.n();
+        int chunks = (int) ((n + chunk - 1) / chunk);
         List<CompletableFuture<Partial>> results = new ArrayList<>(chunks);
         for (int c = 0; c < chunks; c++) {
             results.add(new CompletableFuture<>());
@@ -285,10 +309,8 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        Undecided open = new Undecided(sel, k);
-                        ByteBuffer bytes = mergeBlocks(ta, meta, prov, in, from, len, dtype, open);
-                        open.finishCounts();
-                        results.get(cc).complete(new Partial(bytes, open.positions(), open.values()));
+                        PartialObserver open = observers.get();
+                        results.get(cc).complete(open.finish(mergeBlocks(ta, meta, prov, in, from, len, dtype, open)));
                     } catch (Throwable t) {
                         results.get(cc).completeExceptionally(t);
                     }
@@ -307,11 +329,12 @@ final class ChunkedMerge {
         } finally {
             producer.interrupt();
         }
-        float[][] thr = new float[k][];
-        for (int i = 0; i < k; i++) {
-            thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
-        }
-        TaskArithmeticMerge.Prepared exact = ta.prepare(meta, thr, n);
+        return parts;
+    }
+
+    /** Recomputes each part's undecided elements with the exact thresholds, patches them in, and writes the parts. */
+    static void patchAndWrite(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, List<Partial> parts,
+                              TaskArithmeticMerge.Prepared exact, DType dtype, int k) throws IOException {
         int size = dtype.size();
         for (int c = 0; c < parts.size(); c++) {
             Partial part = parts.get(c);
@@ -338,7 +361,7 @@ final class ChunkedMerge {
     }
 
     /** Sees each block's inputs before it is merged (the fix-up pass's low-bit counts and undecided elements). */
-    private interface BlockObserver {
+    interface BlockObserver {
         void block(int offset, float[] base, List<float[]> models, int len);
     }
 
@@ -346,7 +369,7 @@ final class ChunkedMerge {
      * Merges elements [from, from + len) of a task-vector tensor block by block (map, decode a cache-sized block of
      * every input, merge it, encode it) and returns the encoded bytes.
      */
-    private static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
+    static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
                                           long from, int len, DType dtype, BlockObserver observer) {
         ByteBuffer bytes = ByteBuffer.allocate(len * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = OUT.get();
@@ -370,7 +393,7 @@ final class ChunkedMerge {
      * The fix-up pass's view of one chunk: counts the low 16 bits of every |τᵢ| in rank r's boundary bucket, and keeps
      * the inputs of every element with such a value (its output depends on where the exact threshold falls).
      */
-    private static final class Undecided implements BlockObserver {
+    private static final class Undecided implements PartialObserver {
         private final RadixSelect[] sel;
         private final int k;
         private final long[][][] low; // [model][rank] -> counts of the low 16 bits
@@ -435,6 +458,12 @@ final class ChunkedMerge {
             }
         }
 
+        @Override
+        public Partial finish(ByteBuffer mergedBytes) {
+            finishCounts();
+            return new Partial(mergedBytes, positions(), values());
+        }
+
         /** Adds this chunk's low-bit counts to the selections. */
         void finishCounts() {
             for (int i = 0; i < k; i++) {
@@ -468,12 +497,12 @@ final class ChunkedMerge {
         return d;
     }
 
-    private interface ChunkTask {
+    interface ChunkTask {
         void run(int chunk);
     }
 
     /** Runs a task per chunk on the pool (as many at a time as it has threads) and waits for all of them. */
-    private static void forEachChunk(ExecutorService pool, int chunks, ChunkTask task) throws IOException {
+    static void forEachChunk(ExecutorService pool, int chunks, ChunkTask task) throws IOException {
         List<CompletableFuture<Void>> fs = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
             int cc = c;
@@ -484,7 +513,7 @@ final class ChunkedMerge {
         }
     }
 
-    private static <T> T get(CompletableFuture<T> f, String what) throws IOException {
+    static <T> T get(CompletableFuture<T> f, String what) throws IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {
