@@ -81,7 +81,7 @@ final class FeaturesCommand implements Callable<Integer> {
             texts = texts.sample(sample, seed);
         }
         try (EncoderModel m = EncoderModel.load(model)) {
-            EmbedOptions o = options(m, pooling, maxLength);
+            EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength);
             boolean all = layers || layer != null;
             LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, all, new ConsoleProgress(512));
             long[] labels = new long[texts.size()];
@@ -128,17 +128,5 @@ final class FeaturesCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The model's embedding defaults with the user's overrides (shared with rank). */
-    static EmbedOptions options(EncoderModel m, String pooling, Integer maxLength) {
-        EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(32);
-        if (pooling != null) {
-            o = o.withPooling(Pooling.parse(pooling));
-        }
-        if (maxLength != null) {
-            o = o.withMaxLength(maxLength);
-        }
-        return o;
     }
 }
