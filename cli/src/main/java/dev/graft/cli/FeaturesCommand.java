@@ -101,13 +101,7 @@ final class FeaturesCommand implements Callable<Integer> {
                         .metadata("classes", Output.COMPACT.writeValueAsString(texts.classNames()));
                 List<float[][]> ls = layers ? f.layers() : List.<float[][]>of(layer == null ? f.last() : f.layer(layer));
                 for (int l = 0; l < ls.size(); l++) {
-                    float[][] rows = ls.get(l);
-                    int h = rows[0].length;
-                    float[] flat = new float[rows.length * h];
-                    for (int i = 0; i < rows.length; i++) {
-                        System.arraycopy(rows[i], 0, flat, i * h, h);
-                    }
-                    w.addFloats("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), new long[] {rows.length, h}, flat);
+                    w.addRows("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), ls.get(l));
                 }
                 w.addLongs("labels", new long[] {labels.length}, labels);
                 w.write(output);
