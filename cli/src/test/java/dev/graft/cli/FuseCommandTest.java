@@ -1,5 +1,6 @@
 package dev.graft.cli;
 
+import static dev.graft.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,8 +11,6 @@ import dev.graft.model.EncoderModel;
 import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.ToyTasks;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,13 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 class FuseCommandTest {
     @TempDir
     Path dir;
-
-    static CliTest.Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new CliTest.Run(code, out.toString(), err.toString());
-    }
 
     Path csv(String name, List<Example> examples) throws Exception {
         StringBuilder sb = new StringBuilder("text,label\n");
