@@ -1,5 +1,6 @@
 package dev.graft.peft.adapter;
 
+import static dev.graft.peft.adapter.AdapterTesting.json;
 import static dev.graft.peft.adapter.AdapterTesting.TEXTS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,14 +38,6 @@ class SequentialAdaptersTest {
 
     @TempDir
     Path dir;
-
-    private static ObjectNode json(String s) {
-        try {
-            return (ObjectNode) JSON.readTree(s);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(s, e);
-        }
-    }
 
     @Test
     void registeredUnderNameAndPeftType() {
@@ -194,21 +187,8 @@ class SequentialAdaptersTest {
     @ValueSource(strings = {"pfeiffer", "houlsby"})
     void onlyAdapterParametersTrainAndTheyLearnTheTask(String config) {
         try (EncoderModel m = AdapterTesting.tinyBert(dir, 6)) {
-            Map<String, float[]> base = AdapterTesting.snapshot(m.namedParameters());
-            ObjectNode c = method.resolveConfig(m.encoder(), json("{\"config\":\"" + config + "\",\"bottleneck_size\":8}"));
-            try (var a = method.attach(m.encoder(), c, m.manager(), 1)) {
-                Map<String, float[]> init = AdapterTesting.snapshot(a.parameters());
-                AdapterTesting.Result r = AdapterTesting.train(m, a, 60, 0.02f);
-                assertFalse(r.baseHadGradient(), "base parameters must not require gradients");
-                Map<String, float[]> after = AdapterTesting.snapshot(m.namedParameters());
-                base.forEach((n, v) -> assertArrayEquals(v, after.get(n), n + " must not change"));
-                AdapterTesting.snapshot(a.parameters()).forEach((n, v) ->
-                        assertFalse(Arrays.equals(init.get(n), v), n + " was trained"));
-                double first = r.losses().get(0);
-                double last = r.losses().get(r.losses().size() - 1);
-                assertTrue(last < first * 0.3, "loss falls: " + r.losses());
-                assertEquals(1.0, r.accuracy(), "separable task learned; losses " + r.losses());
-            }
+            AdapterTesting.assertOnlyAdaptationLearns(m, e -> method.attach(e.encoder(),
+                    method.resolveConfig(e.encoder(), json("{\"config\":\"" + config + "\",\"bottleneck_size\":8}")), e.manager(), 1));
         }
     }
 
