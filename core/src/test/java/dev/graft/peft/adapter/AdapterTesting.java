@@ -3,6 +3,7 @@ package dev.graft.peft.adapter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -13,15 +14,19 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
 import dev.graft.io.TensorSource;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
 import dev.graft.model.bert.BertModel;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.LinearHook;
 import dev.graft.testing.TinyBert;
 import dev.graft.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Set;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.PeftMethod;
 import dev.graft.runtime.Engines;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
@@ -139,6 +144,36 @@ public final class AdapterTesting {
 
     /** Loss per step and the final accuracy of {@link AdapterTesting#train}. */
     public record Result(List<Double> losses, double accuracy, boolean baseHadGradient) {
+    }
+
+    /** A hook that records copies of a dense layer's input and output (as they are when it runs), per call. */
+    public static final class Spy implements LinearHook {
+        public final List<float[]> inputs = new ArrayList<>();
+        public final List<float[]> outputs = new ArrayList<>();
+
+        @Override
+        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
+            inputs.add(x.toFloatArray());
+            outputs.add(y.toFloatArray());
+            return y;
+        }
+    }
+
+    /** Each case {config JSON, part of the expected message}: resolving the config is refused with that message. */
+    public static void assertConfigsRefused(PeftMethod method, EncoderModel m, String[][] cases) {
+        for (String[] c : cases) {
+            GraftException e = assertThrows(GraftException.class, () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
+
+    /** The values boxed, for streams over float arrays. */
+    public static Float[] boxed(float[] v) {
+        Float[] out = new Float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
     }
 
     /** A JSON object from its text (method configs in tests). */

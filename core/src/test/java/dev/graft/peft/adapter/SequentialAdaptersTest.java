@@ -6,18 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.nn.HfLinear;
-import dev.graft.model.nn.LinearHook;
+import dev.graft.peft.adapter.AdapterTesting.Spy;
 import dev.graft.peft.PeftMethods;
 import dev.graft.testing.TinyBert;
 import java.nio.file.Path;
@@ -113,21 +110,8 @@ class SequentialAdaptersTest {
             try (var a = method.attach(m.encoder(), c, m.manager(), 5)) {
                 assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS), "zero up-projection: exactly the base");
                 float[] down = a.parameters().get("encoder.layer.0.output.adapter.down.weight").getArray().toFloatArray();
-                assertTrue(Arrays.stream(box(down)).anyMatch(v -> v != 0f), "down-projection is random");
+                assertTrue(Arrays.stream(AdapterTesting.boxed(down)).anyMatch(v -> v != 0f), "down-projection is random");
             }
-        }
-    }
-
-    /** Records a copy of a dense layer's output (as it is when this hook runs) per call. */
-    static final class Spy implements LinearHook {
-        final List<float[]> inputs = new ArrayList<>();
-        final List<float[]> outputs = new ArrayList<>();
-
-        @Override
-        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
-            inputs.add(x.toFloatArray());
-            outputs.add(y.toFloatArray());
-            return y;
         }
     }
 
@@ -249,19 +233,7 @@ class SequentialAdaptersTest {
                 {"{\"mh_adapter\":\"yes\"}", "'mh_adapter'"},
                 {"{\"output_adapter\":false}", "'output_adapter'"},
             };
-            for (String[] c : cases) {
-                GraftException e = assertThrows(GraftException.class,
-                        () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
-                assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
-            }
+            AdapterTesting.assertConfigsRefused(method, m, cases);
         }
-    }
-
-    private static Float[] box(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
     }
 }

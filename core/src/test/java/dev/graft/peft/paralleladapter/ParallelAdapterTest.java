@@ -14,14 +14,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.nn.HfLinear;
-import dev.graft.model.nn.LinearHook;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.PeftMethods;
 import dev.graft.peft.adapter.AdapterSites;
 import dev.graft.peft.adapter.AdapterTesting;
+import dev.graft.peft.adapter.AdapterTesting.Spy;
 import dev.graft.peft.adapter.NonLinearity;
 import dev.graft.testing.TinyBert;
 import java.nio.file.Path;
@@ -83,7 +82,7 @@ class ParallelAdapterTest {
                 for (float v : down) {
                     assertTrue(Math.abs(v) <= bound, "Kaiming-uniform bound");
                 }
-                assertTrue(Arrays.stream(boxed(down)).distinct().count() > 100, "random, not constant");
+                assertTrue(Arrays.stream(AdapterTesting.boxed(down)).distinct().count() > 100, "random, not constant");
             }
         }
     }
@@ -96,19 +95,6 @@ class ParallelAdapterTest {
                     m.manager(), 5)) {
                 assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS), "zero up-projection: exactly the base");
             }
-        }
-    }
-
-    /** Records copies of a dense layer's input and output (as they are when this hook runs) per call. */
-    static final class Spy implements LinearHook {
-        final List<float[]> inputs = new ArrayList<>();
-        final List<float[]> outputs = new ArrayList<>();
-
-        @Override
-        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
-            inputs.add(x.toFloatArray());
-            outputs.add(y.toFloatArray());
-            return y;
         }
     }
 
@@ -231,19 +217,7 @@ class ParallelAdapterTest {
                 {"{\"reduction_factor\":2,\"bottleneck_size\":64}", "disagree"},
                 {"{\"non_linearity\":\"tanh\"}", "'non_linearity'"},
             };
-            for (String[] c : cases) {
-                GraftException e = assertThrows(GraftException.class,
-                        () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
-                assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
-            }
+            AdapterTesting.assertConfigsRefused(method, m, cases);
         }
-    }
-
-    private static Float[] boxed(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
     }
 }
