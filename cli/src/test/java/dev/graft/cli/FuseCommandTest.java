@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.io.safetensors.SafetensorsFile;
-import dev.graft.model.EncoderModel;
-import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.ToyTasks;
 import java.nio.file.Files;
@@ -32,10 +30,7 @@ class FuseCommandTest {
 
     @Test
     void fuseThenEvalAndPredict() throws Exception {
-        Path model = dir.resolve("tiny");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(model);
-        }
+        Path model = CliTest.tinyModel(dir);
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         for (Object[] s : new Object[][] {{a, csv("a.csv", ToyTasks.sentiment(32, 1))}, {b, csv("b.csv", ToyTasks.topic(32, 2))}}) {

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.graft.model.EncoderModel;
-import dev.graft.testing.TinyBert;
 import dev.graft.train.ToyTasks;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,10 +26,7 @@ class TuneCommandTest {
 
     @Test
     void summariesProvenanceAndErrorsStayAsUsersKnowThem() throws Exception {
-        Path model = dir.resolve("tiny");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(model);
-        }
+        Path model = CliTest.tinyModel(dir);
         StringBuilder csv = new StringBuilder("body,y\n");
         ToyTasks.sentiment(16, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
         Path data = dir.resolve("data.csv");
