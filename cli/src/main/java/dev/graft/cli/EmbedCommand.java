@@ -125,18 +125,11 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private void write(float[][] vectors, String modelId, EmbedOptions o) throws IOException {
-        int h = vectors.length == 0 ? 0 : vectors[0].length;
         switch (extension(output)) {
             case "npy" -> NpyWriter.writeFloat32(output, vectors);
-            case "safetensors" -> {
-                float[] flat = new float[vectors.length * h];
-                for (int i = 0; i < vectors.length; i++) {
-                    System.arraycopy(vectors[i], 0, flat, i * h, h);
-                }
-                new SafetensorsWriter().metadata("model", modelId).metadata("pooling", o.pooling().cliName())
-                        .metadata("normalize", Boolean.toString(o.normalize()))
-                        .addFloats("embeddings", new long[] {vectors.length, h}, flat).write(output);
-            }
+            case "safetensors" -> new SafetensorsWriter().metadata("model", modelId).metadata("pooling", o.pooling().cliName())
+                    .metadata("normalize", Boolean.toString(o.normalize()))
+                    .addRows("embeddings", vectors).write(output);
             default -> {
                 StringBuilder sb = new StringBuilder();
                 for (int i = 0; i < vectors.length; i++) {

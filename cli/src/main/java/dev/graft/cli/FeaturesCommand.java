@@ -81,7 +81,7 @@ final class FeaturesCommand implements Callable<Integer> {
             texts = texts.sample(sample, seed);
         }
         try (EncoderModel m = EncoderModel.load(model)) {
-            EmbedOptions o = options(m, pooling, maxLength);
+            EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength);
             boolean all = layers || layer != null;
             LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, all, new ConsoleProgress(512));
             long[] labels = new long[texts.size()];
@@ -101,13 +101,7 @@ final class FeaturesCommand implements Callable<Integer> {
                         .metadata("classes", Output.COMPACT.writeValueAsString(texts.classNames()));
                 List<float[][]> ls = layers ? f.layers() : List.<float[][]>of(layer == null ? f.last() : f.layer(layer));
                 for (int l = 0; l < ls.size(); l++) {
-                    float[][] rows = ls.get(l);
-                    int h = rows[0].length;
-                    float[] flat = new float[rows.length * h];
-                    for (int i = 0; i < rows.length; i++) {
-                        System.arraycopy(rows[i], 0, flat, i * h, h);
-                    }
-                    w.addFloats("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), new long[] {rows.length, h}, flat);
+                    w.addRows("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), ls.get(l));
                 }
                 w.addLongs("labels", new long[] {labels.length}, labels);
                 w.write(output);
@@ -128,17 +122,5 @@ final class FeaturesCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The model's embedding defaults with the user's overrides (shared with rank). */
-    static EmbedOptions options(EncoderModel m, String pooling, Integer maxLength) {
-        EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(32);
-        if (pooling != null) {
-            o = o.withPooling(Pooling.parse(pooling));
-        }
-        if (maxLength != null) {
-            o = o.withMaxLength(maxLength);
-        }
-        return o;
     }
 }

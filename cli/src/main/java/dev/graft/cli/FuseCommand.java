@@ -81,7 +81,7 @@ final class FuseCommand extends TuneCommand {
     }
 
     @Override
-    void addProvenance(ObjectNode record, PeftMethod m, ObjectNode methodConfig) {
+    void addProvenance(ObjectNode record) {
         ArrayNode a = record.putArray(Composition.SOURCES);
         for (Path d : sources) {
             ObjectNode o = a.addObject();

@@ -7,14 +7,11 @@ import dev.graft.model.Pooling;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.PeftMethods;
-import dev.graft.peft.Provenance;
+import dev.graft.peft.Tuning;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
-import dev.graft.train.LabelSpace;
 import dev.graft.train.LearningRateSchedule;
 import dev.graft.train.Task;
-import dev.graft.train.TaskModel;
-import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
 import java.io.IOException;
@@ -136,58 +133,44 @@ class TuneCommand implements Callable<Integer> {
                 metric, 0.05);
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(model)) {
-            ObjectNode methodConfig = m.resolveConfig(base.encoder(), methodOverrides(base));
-            checkBase(base, m, methodConfig);
-            LabelSpace labels = LabelSpace.fromTraining(t, trainSet);
-            Pooling p = pooling == null ? base.defaultPooling() : Pooling.parse(pooling);
-            try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, seed)) {
-                TrainingResult r = new Trainer(tm, config, output, new ConsoleProgress(1)).train(trainSet, evalSet, resume);
-                AdapterFiles.save(tm, output, maxLength);
-                Map<String, Object> resolved = new LinkedHashMap<>();
-                resolved.put("method", m.name());
-                resolved.put("method_config", methodConfig);
-                resolved.put("training", config);
-                resolved.put("task", t.cliName());
-                resolved.put("labels", labels.names());
-                resolved.put("pooling", p.cliName());
-                Map<String, Path> inputs = new LinkedHashMap<>();
-                inputs.put("train", train);
-                if (eval != null) {
-                    inputs.put("eval", eval);
+            Tuning tuning = Tuning.of(base).method(m.name()).options(methodOverrides(base)).task(t)
+                    .train(trainSet, train).config(config).progress(new ConsoleProgress(1)).resume(resume)
+                    .check(methodConfig -> checkBase(base, m, methodConfig))
+                    .provenance(this::addProvenance);
+            if (eval != null) {
+                tuning.eval(evalSet, eval);
+            }
+            if (pooling != null) {
+                tuning.pooling(Pooling.parse(pooling));
+            }
+            Tuning.Result r = tuning.run(output);
+            TrainingResult training = r.training();
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("output", output.toString());
+            summary.put("method", m.name());
+            summary.put("trainable_parameters", r.trainableParameters());
+            summary.put("method_parameters", r.methodParameters());
+            summary.put("trainable_percent", r.trainablePercent());
+            summary.put("adapter_bytes", r.adapterBytes());
+            summary.put("metrics", r.metrics());
+            summary.put("best_step", training.bestStep());
+            summary.put("updates", training.steps());
+            summary.put("seconds", training.seconds());
+            summary.put("examples_per_second", training.examplesPerSecond());
+            summary.put("tokens_per_second", training.tokensPerSecond());
+            // weights the transformer layers apply to every token (embeddings are lookups), for FLOP estimates
+            summary.put("layer_parameters", base.encoder().namedParameterShapes().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
+            if (json) {
+                Output.json(out, summary);
+            } else {
+                out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
+                        m.name(), trainSet.size(), Output.count(r.trainableParameters()), r.trainablePercent(),
+                        Output.count(base.info().parameters()), training.steps(), training.seconds(), training.examplesPerSecond());
+                if (!r.metrics().isEmpty()) {
+                    out.println("eval (best at update " + training.bestStep() + "): " + formatMetrics(r.metrics()));
                 }
-                ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
-                        seed, r.finalMetrics());
-                addProvenance(record, m, methodConfig);
-                Provenance.write(output, record);
-                long adapterBytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
-                Map<String, Object> summary = new LinkedHashMap<>();
-                summary.put("output", output.toString());
-                summary.put("method", m.name());
-                summary.put("trainable_parameters", tm.trainableCount());
-                // the method's own parameters, without the task head (for compositions: the transfer parameters)
-                summary.put("method_parameters", tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum());
-                summary.put("trainable_percent", 100.0 * tm.trainableCount() / base.info().parameters());
-                summary.put("adapter_bytes", adapterBytes);
-                summary.put("metrics", r.finalMetrics());
-                summary.put("best_step", r.bestStep());
-                summary.put("updates", r.steps());
-                summary.put("seconds", r.seconds());
-                summary.put("examples_per_second", r.examplesPerSecond());
-                summary.put("tokens_per_second", r.tokensPerSecond());
-                // weights the transformer layers apply to every token (embeddings are lookups), for FLOP estimates
-                summary.put("layer_parameters", base.encoder().namedParameterShapes().entrySet().stream()
-                        .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
-                if (json) {
-                    Output.json(out, summary);
-                } else {
-                    out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
-                            m.name(), trainSet.size(), Output.count(tm.trainableCount()), 100.0 * tm.trainableCount() / base.info().parameters(),
-                            Output.count(base.info().parameters()), r.steps(), r.seconds(), r.examplesPerSecond());
-                    if (!r.finalMetrics().isEmpty()) {
-                        out.println("eval (best at update " + r.bestStep() + "): " + formatMetrics(r.finalMetrics()));
-                    }
-                    out.printf("adapter: %s (%s), metrics.jsonl and training.png beside it%n", output, Output.bytes(adapterBytes));
-                }
+                out.printf("adapter: %s (%s), metrics.jsonl and training.png beside it%n", output, Output.bytes(r.adapterBytes()));
             }
         }
         return 0;
@@ -208,7 +191,7 @@ class TuneCommand implements Callable<Integer> {
     }
 
     /** Adds method-specific records to {@code graft_provenance.json}. */
-    void addProvenance(ObjectNode record, PeftMethod m, ObjectNode methodConfig) {
+    void addProvenance(ObjectNode record) {
     }
 
     static String formatMetrics(Map<String, Double> metrics) {

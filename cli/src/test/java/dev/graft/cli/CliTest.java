@@ -30,6 +30,15 @@ class CliTest {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /** A tiny BERT saved as a Hugging Face directory, {@code dir/tiny}, for commands given --model DIR. */
+    static Path tinyModel(Path dir) {
+        Path model = dir.resolve("tiny");
+        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
+            m.saveAsHuggingFace(model);
+        }
+        return model;
+    }
+
     @Test
     void usageErrorsExitWithTwoAndSayWhatToFix() {
         Run r = run("embed", "--model", "all-minilm-l6-v2");
@@ -73,10 +82,7 @@ class CliTest {
 
     @Test
     void embedWritesEveryOutputFormatAndTuneEvalPredictWork() throws Exception {
-        Path model = dir.resolve("tiny");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(model);
-        }
+        Path model = tinyModel(dir);
         Path jsonl = dir.resolve("in.jsonl");
         Files.writeString(jsonl, "{\"text\": \"the cat\"}\n\n{\"text\": \"a good dog\"}\n");
         Run npy = run("embed", "--model", model.toString(), "--input", jsonl.toString(), "--output", dir.resolve("v.npy").toString());

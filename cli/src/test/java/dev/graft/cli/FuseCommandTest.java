@@ -1,17 +1,14 @@
 package dev.graft.cli;
 
+import static dev.graft.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.io.safetensors.SafetensorsFile;
-import dev.graft.model.EncoderModel;
-import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.ToyTasks;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,13 +20,6 @@ class FuseCommandTest {
     @TempDir
     Path dir;
 
-    static CliTest.Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new CliTest.Run(code, out.toString(), err.toString());
-    }
-
     Path csv(String name, List<Example> examples) throws Exception {
         StringBuilder sb = new StringBuilder("text,label\n");
         examples.forEach(e -> sb.append(e.text()).append(',').append(e.label()).append('\n'));
@@ -40,10 +30,7 @@ class FuseCommandTest {
 
     @Test
     void fuseThenEvalAndPredict() throws Exception {
-        Path model = dir.resolve("tiny");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(model);
-        }
+        Path model = CliTest.tinyModel(dir);
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         for (Object[] s : new Object[][] {{a, csv("a.csv", ToyTasks.sentiment(32, 1))}, {b, csv("b.csv", ToyTasks.topic(32, 2))}}) {

@@ -1,13 +1,12 @@
 package dev.graft.cli;
 
+import static dev.graft.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.graft.io.safetensors.SafetensorsStore;
 import dev.graft.io.safetensors.SafetensorsWriter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,16 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeCommandTest {
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {
-    }
-
-    static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = GraftCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private void model(String name, float shift) throws Exception {
         Path m = dir.resolve(name);
@@ -51,7 +40,7 @@ class MergeCommandTest {
         model("b", -3);
         Path cfg = dir.resolve("merge.yml");
         Files.writeString(cfg, "models: [a, b]\nbase_model: base\nmerge_method: task_arithmetic\nparameters: {lambda: 0.5}\n");
-        Run r = run("merge", "--config", cfg.toString(), "--output", dir.resolve("out").toString(), "--out-shard-size", "300B");
+        CliTest.Run r = run("merge", "--config", cfg.toString(), "--output", dir.resolve("out").toString(), "--out-shard-size", "300B");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("merged 2 tensors") && r.out().contains("2 shards"), r.out());
         try (SafetensorsStore s = SafetensorsStore.open(dir.resolve("out"))) {
@@ -63,12 +52,12 @@ class MergeCommandTest {
             assertArrayEquals(want, got, 1e-5f);
         }
         Files.writeString(cfg, "models: [a]\nmerge_method: tiez\nparameters: {lambda: x}\n");
-        Run bad = run("merge", "--config", cfg.toString(), "--output", dir.resolve("out2").toString());
+        CliTest.Run bad = run("merge", "--config", cfg.toString(), "--output", dir.resolve("out2").toString());
         assertEquals(1, bad.code());
         assertEquals(1, bad.err().strip().lines().count(), bad.err());
         assertTrue(bad.err().contains("merge_method: unknown 'tiez'") && bad.err().contains("parameters.lambda"), bad.err());
         assertEquals(1, run("merge", "--config", cfg.toString(), "--output", "x", "--out-shard-size", "lots").code());
-        Run help = run("merge", "--help");
+        CliTest.Run help = run("merge", "--help");
         assertTrue(help.out().contains("Examples:") && help.out().contains("--out-shard-size"), help.out());
     }
 }

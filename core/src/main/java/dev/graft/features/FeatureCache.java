@@ -98,13 +98,7 @@ public final class FeatureCache {
             Files.createDirectories(dir);
             SafetensorsWriter w = new SafetensorsWriter();
             for (int l = 0; l < layers.size(); l++) {
-                float[][] rows = layers.get(l);
-                int h = rows.length == 0 ? 0 : rows[0].length;
-                float[] flat = new float[rows.length * h];
-                for (int i = 0; i < rows.length; i++) {
-                    System.arraycopy(rows[i], 0, flat, i * h, h);
-                }
-                w.addFloats("layer." + l, new long[] {rows.length, h}, flat);
+                w.addRows("layer." + l, layers.get(l));
             }
             w.write(file);
         } catch (java.io.IOException | RuntimeException e) {

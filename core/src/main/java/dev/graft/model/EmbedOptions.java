@@ -34,6 +34,25 @@ public record EmbedOptions(Pooling pooling, boolean normalize, int batchSize, in
         return new EmbedOptions(model.defaultPooling(), model.defaultNormalize(), 32, maxLength, "");
     }
 
+    /**
+     * The model's defaults ({@link #defaults(EncoderModel)}) with a user's {@code --pooling} and {@code --max-length}
+     * (graft features and rank).
+     *
+     * @param pooling   null keeps the model's pooling
+     * @param maxLength null keeps the model's limit; not clamped, so a value past the model's positions fails when
+     *                  embedding (callers that prefer to clamp do so first)
+     */
+    public static EmbedOptions defaults(EncoderModel model, Pooling pooling, Integer maxLength) {
+        EmbedOptions o = defaults(model).withBatchSize(32);
+        if (pooling != null) {
+            o = o.withPooling(pooling);
+        }
+        if (maxLength != null) {
+            o = o.withMaxLength(maxLength);
+        }
+        return o;
+    }
+
     public EmbedOptions withPooling(Pooling p) {
         return new EmbedOptions(p, normalize, batchSize, maxLength, prefix);
     }

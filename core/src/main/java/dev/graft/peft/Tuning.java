@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Fine-tunes a model with one PEFT method and writes the adapter — the Java API's front door, doing what
@@ -57,6 +58,8 @@ public final class Tuning {
     private Double learningRate;
     private Progress progress = Progress.NONE;
     private boolean resume;
+    private Consumer<ObjectNode> check = c -> { };
+    private Consumer<ObjectNode> provenance = r -> { };
 
     private Tuning(EncoderModel base) {
         this.base = Objects.requireNonNull(base, "base");
@@ -89,10 +92,21 @@ public final class Tuning {
         return this;
     }
 
+    /** Every method option at once, under their adapter_config.json keys (added to those already set). */
+    public Tuning options(ObjectNode values) {
+        options.setAll(values.deepCopy());
+        return this;
+    }
+
     /** Training data from a CSV, TSV or JSONL file with columns text, optional text_pair, label. */
     public Tuning train(Path file) {
-        this.train = ExampleFiles.read(file, "text", "text_pair", "label", task != Task.RETRIEVAL);
-        inputs.put("train", file);
+        return train(ExampleFiles.read(file, "text", "text_pair", "label", task != Task.RETRIEVAL), file);
+    }
+
+    /** Training data already read from {@code file} (other columns, say), which the provenance records with its hash. */
+    public Tuning train(List<Example> examples, Path file) {
+        this.train = List.copyOf(examples);
+        inputs.put("train", Objects.requireNonNull(file, "file"));
         return this;
     }
 
@@ -104,8 +118,13 @@ public final class Tuning {
 
     /** Evaluation data: metrics after each epoch and the best checkpoint's selection. */
     public Tuning eval(Path file) {
-        this.eval = ExampleFiles.read(file, "text", "text_pair", "label", task != Task.RETRIEVAL);
-        inputs.put("eval", file);
+        return eval(ExampleFiles.read(file, "text", "text_pair", "label", task != Task.RETRIEVAL), file);
+    }
+
+    /** Evaluation data already read from {@code file}, which the provenance records with its hash. */
+    public Tuning eval(List<Example> examples, Path file) {
+        this.eval = List.copyOf(examples);
+        inputs.put("eval", Objects.requireNonNull(file, "file"));
         return this;
     }
 
@@ -159,9 +178,31 @@ public final class Tuning {
         return this;
     }
 
-    /** What a finished run gives back. */
-    public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, double trainablePercent,
-                         long adapterBytes, TrainingResult training, TrainingConfig config, JsonNode methodConfig) {
+    /**
+     * A check of the resolved method config against the base model, run before the task model is built (graft fuse
+     * checks that its source adapters were trained on this base); it throws {@link GraftException} to refuse.
+     */
+    public Tuning check(Consumer<ObjectNode> resolvedConfig) {
+        this.check = Objects.requireNonNull(resolvedConfig, "check");
+        return this;
+    }
+
+    /** Adds records to {@code graft_provenance.json} after the standard ones, once training has finished. */
+    public Tuning provenance(Consumer<ObjectNode> record) {
+        this.provenance = Objects.requireNonNull(record, "provenance");
+        return this;
+    }
+
+    /**
+     * What a finished run gives back.
+     *
+     * @param trainableParameters what trained: the method's parameters and the task head
+     * @param methodParameters    the method's own parameters, without the task head (for compositions: the transfer
+     *                            parameters)
+     */
+    public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, long methodParameters,
+                         double trainablePercent, long adapterBytes, TrainingResult training, TrainingConfig config,
+                         JsonNode methodConfig) {
     }
 
     /**
@@ -180,6 +221,7 @@ public final class Tuning {
         PeftMethod m = PeftMethods.byName(method);
         TrainingConfig c = config.withLearningRate(learningRate != null ? learningRate : TrainingConfig.defaultLearningRate(m.name()));
         ObjectNode methodConfig = m.resolveConfig(base.encoder(), options.deepCopy());
+        check.accept(methodConfig);
         LabelSpace labels = LabelSpace.fromTraining(task, train);
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
@@ -192,11 +234,14 @@ public final class Tuning {
             resolved.put("task", task.cliName());
             resolved.put("labels", labels.names());
             resolved.put("pooling", p.cliName());
-            Provenance.write(output, Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
-                    c.seed(), r.finalMetrics()));
+            ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
+                    c.seed(), r.finalMetrics());
+            provenance.accept(record);
+            Provenance.write(output, record);
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
-            return new Result(output, r.finalMetrics(), tm.trainableCount(), 100.0 * tm.trainableCount() / base.info().parameters(),
-                    bytes, r, c, methodConfig);
+            long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();
+            return new Result(output, r.finalMetrics(), tm.trainableCount(), methodParameters,
+                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -50,12 +50,25 @@ final class Dense {
      * its own row range four rows at a time (one pass over G per four rows), then the partial sums are added.
      */
     static double[] gram(double[] x, int n, int d) {
+        return overRowRanges(n, d, (lo, hi) -> gramRange(x, d, lo, hi));
+    }
+
+    /** The upper triangle of a [d, d] Gram matrix over rows [lo, hi) of the data. */
+    private interface RangeGram {
+        double[] of(int lo, int hi);
+    }
+
+    /**
+     * Splits rows [0, n) into one contiguous range per task, runs {@code range} on each in parallel, adds the partial
+     * upper triangles in task order (so the sum does not depend on scheduling) and mirrors it: the full symmetric [d, d].
+     */
+    private static double[] overRowRanges(int n, int d, RangeGram range) {
         int tasks = Math.min(threads(), Math.max(1, n / 64));
         double[][] parts = new double[tasks][];
         IntStream.range(0, tasks).parallel().forEach(t -> {
             int lo = (int) ((long) n * t / tasks);
             int hi = (int) ((long) n * (t + 1) / tasks);
-            parts[t] = gramRange(x, d, lo, hi);
+            parts[t] = range.of(lo, hi);
         });
         double[] g = parts[0];
         for (int t = 1; t < tasks; t++) {
@@ -111,11 +124,7 @@ final class Dense {
     static double[] centredGram(double[][] rows, double[] mean) {
         int n = rows.length;
         int d = mean.length;
-        int tasks = Math.min(threads(), Math.max(1, n / 64));
-        double[][] parts = new double[tasks][];
-        IntStream.range(0, tasks).parallel().forEach(t -> {
-            int lo = (int) ((long) n * t / tasks);
-            int hi = (int) ((long) n * (t + 1) / tasks);
+        return overRowRanges(n, d, (lo, hi) -> {
             double[] buf = new double[4 * d];
             double[] g = new double[d * d];
             for (int r = lo; r < hi; r += 4) {
@@ -129,21 +138,8 @@ final class Dense {
                 }
                 accumulate4(buf, d, g); // zero rows contribute nothing
             }
-            parts[t] = g;
+            return g;
         });
-        double[] g = parts[0];
-        for (int t = 1; t < tasks; t++) {
-            double[] p = parts[t];
-            for (int i = 0; i < g.length; i++) {
-                g[i] += p[i];
-            }
-        }
-        for (int i = 0; i < d; i++) {
-            for (int j = 0; j < i; j++) {
-                g[i * d + j] = g[j * d + i];
-            }
-        }
-        return g;
     }
 
     /** Upper triangle of G += Σ_{b<4} x_b x_bᵀ for four rows stored back to back in x. */

@@ -98,6 +98,23 @@ public final class SafetensorsWriter {
         return addFloats(name, shape, values, DType.F32);
     }
 
+    /**
+     * Adds float32 rows as one [rows, cols] tensor (features, embeddings), copied row after row.
+     *
+     * @param rows [rows][cols], every row as long as the first; none gives a [0, 0] tensor
+     */
+    public SafetensorsWriter addRows(String name, float[][] rows) {
+        int cols = rows.length == 0 ? 0 : rows[0].length;
+        float[] flat = new float[Math.multiplyExact(rows.length, cols)];
+        for (int i = 0; i < rows.length; i++) {
+            if (rows[i].length != cols) {
+                throw new GraftException("tensor '" + name + "': row " + i + " has " + rows[i].length + " values, row 0 has " + cols);
+            }
+            System.arraycopy(rows[i], 0, flat, i * cols, cols);
+        }
+        return addFloats(name, new long[] {rows.length, cols}, flat);
+    }
+
     /** Adds int64 data. */
     public SafetensorsWriter addLongs(String name, long[] shape, long[] values) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);

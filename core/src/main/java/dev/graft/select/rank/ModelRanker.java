@@ -92,13 +92,9 @@ public final class ModelRanker {
             log.accept("features of " + id);
             LayerFeatures f;
             try (EncoderModel m = EncoderModel.load(id)) {
-                EmbedOptions eo = EmbedOptions.defaults(m).withBatchSize(32);
-                if (o.pooling() != null) {
-                    eo = eo.withPooling(o.pooling());
-                }
-                if (o.maxLength() != null) {
-                    eo = eo.withMaxLength(Math.min(o.maxLength(), m.info().maxPositions()));
-                }
+                // one --max-length for models of different sizes: each gets at most its own limit
+                Integer maxLength = o.maxLength() == null ? null : Math.min(o.maxLength(), m.info().maxPositions());
+                EmbedOptions eo = EmbedOptions.defaults(m, o.pooling(), maxLength);
                 f = cache.get(m, data.texts(), eo, o.layers(), progress);
             }
             extraction += (System.nanoTime() - t0) / 1e9;

@@ -23,6 +23,20 @@ class SafetensorsTest {
     Path dir;
 
     @Test
+    void rowsBecomeOneRowMajorMatrix() throws IOException {
+        Path f = dir.resolve("rows.safetensors");
+        new SafetensorsWriter().addRows("x", new float[][] {{1, 2, 3}, {4, 5, 6}}).addRows("none", new float[0][]).write(f);
+        try (SafetensorsFile s = SafetensorsFile.open(f)) {
+            assertArrayEquals(new long[] {2, 3}, s.shape("x"));
+            assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, s.readFloats("x"));
+            assertArrayEquals(new long[] {0, 0}, s.shape("none"));
+        }
+        GraftException ragged = assertThrows(GraftException.class,
+                () -> new SafetensorsWriter().addRows("y", new float[][] {{1, 2}, {3}}));
+        assertEquals("tensor 'y': row 1 has 1 values, row 0 has 2", ragged.getMessage());
+    }
+
+    @Test
     void roundTripEveryDtypeWithSortedKeysMetadataAndAlignment() throws IOException {
         Path f = dir.resolve("t.safetensors");
         float[] vals = {1.5f, -2.25f, 0f, 65504f, 1e-3f, -0f};

@@ -1,5 +1,11 @@
 package dev.graft.peft.adapter;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -7,22 +13,29 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
 import dev.graft.io.TensorSource;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
 import dev.graft.model.bert.BertModel;
+import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.LinearHook;
 import dev.graft.testing.TinyBert;
 import dev.graft.text.TextTokenizer;
 import java.nio.file.Path;
 import java.util.Set;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.PeftMethod;
 import dev.graft.runtime.Engines;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 
 /** Shared test code for the adapter methods: padded batches, a tiny sentiment task and a hand-written Adam loop. */
 public final class AdapterTesting {
@@ -131,6 +144,65 @@ public final class AdapterTesting {
 
     /** Loss per step and the final accuracy of {@link AdapterTesting#train}. */
     public record Result(List<Double> losses, double accuracy, boolean baseHadGradient) {
+    }
+
+    /** A hook that records copies of a dense layer's input and output (as they are when it runs), per call. */
+    public static final class Spy implements LinearHook {
+        public final List<float[]> inputs = new ArrayList<>();
+        public final List<float[]> outputs = new ArrayList<>();
+
+        @Override
+        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
+            inputs.add(x.toFloatArray());
+            outputs.add(y.toFloatArray());
+            return y;
+        }
+    }
+
+    /** Each case {config JSON, part of the expected message}: resolving the config is refused with that message. */
+    public static void assertConfigsRefused(PeftMethod method, EncoderModel m, String[][] cases) {
+        for (String[] c : cases) {
+            GraftException e = assertThrows(GraftException.class, () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
+
+    /** The values boxed, for streams over float arrays. */
+    public static Float[] boxed(float[] v) {
+        Float[] out = new Float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = v[i];
+        }
+        return out;
+    }
+
+    /** A JSON object from its text (method configs in tests). */
+    public static ObjectNode json(String s) {
+        try {
+            return (ObjectNode) new ObjectMapper().readTree(s);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(s, e);
+        }
+    }
+
+    /**
+     * Trains the adaptation that {@code attach} puts on {@code m} ({@link #train}, 60 steps) and checks that the base
+     * stays as it was, that every adaptation parameter moved, and that the loss falls until the task is learned.
+     */
+    public static void assertOnlyAdaptationLearns(EncoderModel m, Function<EncoderModel, Adaptation> attach) {
+        Map<String, float[]> base = snapshot(m.namedParameters());
+        try (Adaptation a = attach.apply(m)) {
+            Map<String, float[]> init = snapshot(a.parameters());
+            Result r = train(m, a, 60, 0.02f);
+            assertFalse(r.baseHadGradient(), "base parameters must not require gradients");
+            Map<String, float[]> after = snapshot(m.namedParameters());
+            base.forEach((n, v) -> assertArrayEquals(v, after.get(n), n + " must not change"));
+            snapshot(a.parameters()).forEach((n, v) -> assertFalse(Arrays.equals(init.get(n), v), n + " was trained"));
+            double first = r.losses().get(0);
+            double last = r.losses().get(r.losses().size() - 1);
+            assertTrue(last < first * 0.3, "loss falls: " + r.losses());
+            assertEquals(1.0, r.accuracy(), "separable task learned; losses " + r.losses());
+        }
     }
 
     /**

@@ -1,22 +1,20 @@
 package dev.graft.peft.adapter;
 
+import static dev.graft.peft.adapter.AdapterTesting.json;
 import static dev.graft.peft.adapter.AdapterTesting.TEXTS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.nn.HfLinear;
-import dev.graft.model.nn.LinearHook;
+import dev.graft.peft.adapter.AdapterTesting.Spy;
 import dev.graft.peft.PeftMethods;
 import dev.graft.testing.TinyBert;
 import java.nio.file.Path;
@@ -37,14 +35,6 @@ class SequentialAdaptersTest {
 
     @TempDir
     Path dir;
-
-    private static ObjectNode json(String s) {
-        try {
-            return (ObjectNode) JSON.readTree(s);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(s, e);
-        }
-    }
 
     @Test
     void registeredUnderNameAndPeftType() {
@@ -120,21 +110,8 @@ class SequentialAdaptersTest {
             try (var a = method.attach(m.encoder(), c, m.manager(), 5)) {
                 assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS), "zero up-projection: exactly the base");
                 float[] down = a.parameters().get("encoder.layer.0.output.adapter.down.weight").getArray().toFloatArray();
-                assertTrue(Arrays.stream(box(down)).anyMatch(v -> v != 0f), "down-projection is random");
+                assertTrue(Arrays.stream(AdapterTesting.boxed(down)).anyMatch(v -> v != 0f), "down-projection is random");
             }
-        }
-    }
-
-    /** Records a copy of a dense layer's output (as it is when this hook runs) per call. */
-    static final class Spy implements LinearHook {
-        final List<float[]> inputs = new ArrayList<>();
-        final List<float[]> outputs = new ArrayList<>();
-
-        @Override
-        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
-            inputs.add(x.toFloatArray());
-            outputs.add(y.toFloatArray());
-            return y;
         }
     }
 
@@ -194,21 +171,8 @@ class SequentialAdaptersTest {
     @ValueSource(strings = {"pfeiffer", "houlsby"})
     void onlyAdapterParametersTrainAndTheyLearnTheTask(String config) {
         try (EncoderModel m = AdapterTesting.tinyBert(dir, 6)) {
-            Map<String, float[]> base = AdapterTesting.snapshot(m.namedParameters());
-            ObjectNode c = method.resolveConfig(m.encoder(), json("{\"config\":\"" + config + "\",\"bottleneck_size\":8}"));
-            try (var a = method.attach(m.encoder(), c, m.manager(), 1)) {
-                Map<String, float[]> init = AdapterTesting.snapshot(a.parameters());
-                AdapterTesting.Result r = AdapterTesting.train(m, a, 60, 0.02f);
-                assertFalse(r.baseHadGradient(), "base parameters must not require gradients");
-                Map<String, float[]> after = AdapterTesting.snapshot(m.namedParameters());
-                base.forEach((n, v) -> assertArrayEquals(v, after.get(n), n + " must not change"));
-                AdapterTesting.snapshot(a.parameters()).forEach((n, v) ->
-                        assertFalse(Arrays.equals(init.get(n), v), n + " was trained"));
-                double first = r.losses().get(0);
-                double last = r.losses().get(r.losses().size() - 1);
-                assertTrue(last < first * 0.3, "loss falls: " + r.losses());
-                assertEquals(1.0, r.accuracy(), "separable task learned; losses " + r.losses());
-            }
+            AdapterTesting.assertOnlyAdaptationLearns(m, e -> method.attach(e.encoder(),
+                    method.resolveConfig(e.encoder(), json("{\"config\":\"" + config + "\",\"bottleneck_size\":8}")), e.manager(), 1));
         }
     }
 
@@ -269,19 +233,7 @@ class SequentialAdaptersTest {
                 {"{\"mh_adapter\":\"yes\"}", "'mh_adapter'"},
                 {"{\"output_adapter\":false}", "'output_adapter'"},
             };
-            for (String[] c : cases) {
-                GraftException e = assertThrows(GraftException.class,
-                        () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
-                assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
-            }
+            AdapterTesting.assertConfigsRefused(method, m, cases);
         }
-    }
-
-    private static Float[] box(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
     }
 }

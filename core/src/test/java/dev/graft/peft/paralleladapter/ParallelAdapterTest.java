@@ -1,6 +1,7 @@
 package dev.graft.peft.paralleladapter;
 
 import static dev.graft.peft.adapter.AdapterTesting.TEXTS;
+import static dev.graft.peft.adapter.AdapterTesting.json;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,14 +14,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.nn.HfLinear;
-import dev.graft.model.nn.LinearHook;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.PeftMethods;
 import dev.graft.peft.adapter.AdapterSites;
 import dev.graft.peft.adapter.AdapterTesting;
+import dev.graft.peft.adapter.AdapterTesting.Spy;
 import dev.graft.peft.adapter.NonLinearity;
 import dev.graft.testing.TinyBert;
 import java.nio.file.Path;
@@ -40,14 +40,6 @@ class ParallelAdapterTest {
 
     @TempDir
     Path dir;
-
-    private static ObjectNode json(String s) {
-        try {
-            return (ObjectNode) JSON.readTree(s);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(s, e);
-        }
-    }
 
     @Test
     void registeredUnderNameAndPeftType() {
@@ -90,7 +82,7 @@ class ParallelAdapterTest {
                 for (float v : down) {
                     assertTrue(Math.abs(v) <= bound, "Kaiming-uniform bound");
                 }
-                assertTrue(Arrays.stream(boxed(down)).distinct().count() > 100, "random, not constant");
+                assertTrue(Arrays.stream(AdapterTesting.boxed(down)).distinct().count() > 100, "random, not constant");
             }
         }
     }
@@ -103,19 +95,6 @@ class ParallelAdapterTest {
                     m.manager(), 5)) {
                 assertArrayEquals(base, AdapterTesting.lastHidden(m, TEXTS), "zero up-projection: exactly the base");
             }
-        }
-    }
-
-    /** Records copies of a dense layer's input and output (as they are when this hook runs) per call. */
-    static final class Spy implements LinearHook {
-        final List<float[]> inputs = new ArrayList<>();
-        final List<float[]> outputs = new ArrayList<>();
-
-        @Override
-        public NDArray afterLinear(HfLinear layer, NDArray x, NDArray y, boolean training) {
-            inputs.add(x.toFloatArray());
-            outputs.add(y.toFloatArray());
-            return y;
         }
     }
 
@@ -184,21 +163,8 @@ class ParallelAdapterTest {
     @Test
     void onlyAdapterParametersTrainAndTheyLearnTheTask() {
         try (EncoderModel m = AdapterTesting.tinyBert(dir, 6)) {
-            Map<String, float[]> base = AdapterTesting.snapshot(m.namedParameters());
-            ObjectNode c = method.resolveConfig(m.encoder(), json("{\"bottleneck_size\":8}"));
-            try (Adaptation a = method.attach(m.encoder(), c, m.manager(), 1)) {
-                Map<String, float[]> init = AdapterTesting.snapshot(a.parameters());
-                AdapterTesting.Result r = AdapterTesting.train(m, a, 60, 0.02f);
-                assertFalse(r.baseHadGradient(), "base parameters must not require gradients");
-                Map<String, float[]> after = AdapterTesting.snapshot(m.namedParameters());
-                base.forEach((n, v) -> assertArrayEquals(v, after.get(n), n + " must not change"));
-                AdapterTesting.snapshot(a.parameters()).forEach((n, v) ->
-                        assertFalse(Arrays.equals(init.get(n), v), n + " was trained"));
-                double first = r.losses().get(0);
-                double last = r.losses().get(r.losses().size() - 1);
-                assertTrue(last < first * 0.3, "loss falls: " + r.losses());
-                assertEquals(1.0, r.accuracy(), "separable task learned; losses " + r.losses());
-            }
+            AdapterTesting.assertOnlyAdaptationLearns(m, e -> method.attach(e.encoder(),
+                    method.resolveConfig(e.encoder(), json("{\"bottleneck_size\":8}")), e.manager(), 1));
         }
     }
 
@@ -251,19 +217,7 @@ class ParallelAdapterTest {
                 {"{\"reduction_factor\":2,\"bottleneck_size\":64}", "disagree"},
                 {"{\"non_linearity\":\"tanh\"}", "'non_linearity'"},
             };
-            for (String[] c : cases) {
-                GraftException e = assertThrows(GraftException.class,
-                        () -> method.resolveConfig(m.encoder(), json(c[0])), c[0]);
-                assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
-            }
+            AdapterTesting.assertConfigsRefused(method, m, cases);
         }
-    }
-
-    private static Float[] boxed(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = v[i];
-        }
-        return out;
     }
 }

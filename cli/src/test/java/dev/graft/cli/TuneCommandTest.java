@@ -1,0 +1,108 @@
+package dev.graft.cli;
+
+import static dev.graft.cli.CliTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.train.ToyTasks;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What graft tune prints and records beyond the files CliTest checks: the text and JSON summaries, the provenance of a
+ * run with other column names and pooling, and the one-line errors that come before any training.
+ */
+class TuneCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void summariesProvenanceAndErrorsStayAsUsersKnowThem() throws Exception {
+        Path model = CliTest.tinyModel(dir);
+        StringBuilder csv = new StringBuilder("body,y\n");
+        ToyTasks.sentiment(16, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
+        Path data = dir.resolve("data.csv");
+        Files.writeString(data, csv);
+        Path out = dir.resolve("text");
+        List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--text-column", "body",
+                "--label-column", "y", "--epochs", "1", "--batch-size", "8", "--max-length", "16");
+
+        CliTest.Run text = run(args(common, "tune", "--eval", data.toString(), "--pooling", "mean", "--output", out.toString()));
+        assertEquals(0, text.code(), text.err());
+        List<String> lines = text.out().lines().toList();
+        assertEquals(3, lines.size(), text.out());
+        assertTrue(lines.get(0).matches("trained lora on 16 examples: \\S+ trainable parameters \\(\\d+\\.\\d\\d% of \\S+\\), "
+                + "2 updates in \\d+\\.\\d s \\(\\d+\\.\\d examples/s\\)"), lines.get(0));
+        assertTrue(lines.get(1).matches("eval \\(best at update \\d\\): accuracy \\d\\.\\d{4}, .*"), lines.get(1));
+        assertTrue(lines.get(2).matches("adapter: " + java.util.regex.Pattern.quote(out.toString())
+                + " \\(.+\\), metrics.jsonl and training.png beside it"), lines.get(2));
+
+        JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
+        assertEquals("adapter", prov.get("kind").asText());
+        assertEquals(data.toString(), prov.at("/inputs/train/path").asText());
+        assertEquals(data.toString(), prov.at("/inputs/eval/path").asText());
+        assertEquals(dev.graft.peft.Provenance.sha256(data), prov.at("/inputs/train/sha256").asText());
+        JsonNode config = prov.get("config");
+        assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling"), names(config));
+        assertEquals("lora", config.get("method").asText());
+        assertEquals(8, config.at("/method_config/r").asInt());
+        assertEquals("classification", config.get("task").asText());
+        assertEquals("[\"neg\",\"pos\"]", config.get("labels").toString());
+        assertEquals("mean", config.get("pooling").asText());
+        assertEquals(3e-3, config.at("/training/learningRate").asDouble(), 0, "lora's default learning rate");
+        assertEquals(16, config.at("/training/maxLength").asInt());
+        assertEquals(42, prov.get("seed").asLong());
+        assertTrue(prov.get("metrics").has("accuracy"), prov.toString());
+
+        Path jsonOut = dir.resolve("json");
+        CliTest.Run json = run(args(common, "tune", "--json", "--output", jsonOut.toString()));
+        assertEquals(0, json.code(), json.err());
+        JsonNode summary = JSON.readTree(json.out());
+        assertEquals(List.of("output", "method", "trainable_parameters", "method_parameters", "trainable_percent", "adapter_bytes",
+                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters"),
+                names(summary));
+        assertEquals(jsonOut.toString(), summary.get("output").asText());
+        assertEquals(Files.size(jsonOut.resolve("adapter_model.safetensors")), summary.get("adapter_bytes").asLong());
+        assertTrue(summary.get("method_parameters").asLong() < summary.get("trainable_parameters").asLong(),
+                "the task head trains beside the method: " + summary);
+        assertEquals(0, summary.get("metrics").size(), "no --eval, no metrics");
+        assertEquals(2, summary.get("updates").asLong());
+        assertEquals(1, JSON.readTree(jsonOut.resolve("graft_provenance.json").toFile()).get("inputs").size(), "train only");
+
+        assertEquals("graft: " + out + ": already holds an adapter; choose another --output, or --resume a stopped run",
+                run(args(common, "tune", "--output", out.toString())).err().strip());
+        assertEquals("graft: unknown pooling 'bogus': expected one of [cls, mean, pooler]",
+                run(args(common, "tune", "--pooling", "bogus", "--output", dir.resolve("p").toString())).err().strip());
+        CliTest.Run method = run(args(common, "tune", "--method", "bogus", "--output", dir.resolve("m").toString()));
+        assertEquals(1, method.code());
+        assertTrue(method.err().startsWith("graft: unknown method 'bogus'; expected one of [") && method.err().contains("lora"), method.err());
+        CliTest.Run column = run(args(List.of("--model", model.toString(), "--train", data.toString()), "tune",
+                "--output", dir.resolve("c").toString()));
+        assertEquals(1, column.code());
+        assertTrue(column.err().contains("no column 'text'"), column.err());
+        assertTrue(!Files.exists(dir.resolve("p")) && !Files.exists(dir.resolve("m")) && !Files.exists(dir.resolve("c")),
+                "failed runs write nothing");
+    }
+
+    private static String[] args(List<String> common, String command, String... more) {
+        List<String> a = new ArrayList<>();
+        a.add(command);
+        a.addAll(common);
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    private static List<String> names(JsonNode object) {
+        List<String> n = new ArrayList<>();
+        object.fieldNames().forEachRemaining(n::add);
+        return n;
+    }
+}
