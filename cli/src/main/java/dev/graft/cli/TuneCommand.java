@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "tune", description = "Fine-tune a model on labelled data with a PEFT method; write a PEFT-layout adapter.",
-        footer = {"", "Methods: lora, adapter, parallel-adapter, prefix, prompt, ia3, bitfit, lst, full",
+        footer = {"", "Methods: lora, adapter, parallel-adapter, prefix, prompt, ia3, bitfit, lst, head (linear probing), full",
             "Tasks: classification (default), multi-label (labels joined by , or ;), regression, retrieval (text + text_pair)",
             "", "Examples:",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter",

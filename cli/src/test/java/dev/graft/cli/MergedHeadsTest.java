@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.io.safetensors.SafetensorsFile;
-import dev.graft.model.EncoderModel;
-import dev.graft.testing.TinyBert;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -66,7 +64,7 @@ class MergedHeadsTest {
 
         // two tasks: a full fine-tune and base+LoRA, task arithmetic; each keeps its head and evaluates
         Path two = dir.resolve("two.yml");
-        Files.writeString(two, "models:\n  - model: hf-sentiment\n  - model: base+lora-sentiment\nbase_model: base\n"
+        Files.writeString(two, "models:\n  - model: hf-sentiment\n  - model: tiny+lora-sentiment\nbase_model: tiny\n"
                 + "merge_method: task_arithmetic\nparameters: {lambda: 0.5}\n");
         Path merged2 = dir.resolve("merged-two");
         assertEquals(0, CliTest.run("merge", "--config", two.toString(), "--output", merged2.toString()).code());
@@ -143,10 +141,7 @@ class MergedHeadsTest {
     }
 
     private Path baseAndData() throws Exception {
-        Path base = dir.resolve("base");
-        try (EncoderModel m = TinyBert.create(dir.resolve("tok"), 3, 0.2)) {
-            m.saveAsHuggingFace(base);
-        }
+        Path base = CliTest.tinyModel(dir);
         StringBuilder csv = new StringBuilder("text,label\n");
         for (var e : dev.graft.train.ToyTasks.sentiment(32, 1)) {
             csv.append(e.text()).append(',').append(e.label()).append('\n');

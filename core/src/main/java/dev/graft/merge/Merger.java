@@ -3,6 +3,7 @@ package dev.graft.merge;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.io.AtomicDirectory;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.FloatFormats;
 import dev.graft.io.safetensors.DType;
@@ -94,53 +95,18 @@ public final class Merger {
     /** Runs a config whose relative paths are resolved against {@code root}. */
     public static Result run(MergeConfig cfg, Path root, Path output, Options options) {
         MergeConfig resolved = resolvePaths(cfg, root);
-        Path target = output.toAbsolutePath().normalize();
-        checkTarget(target);
+        Path target = AtomicDirectory.checkTarget(output);
         boolean adapters = resolved.models().stream().allMatch(m -> m.adapter() == null && LoraAdapter.isAdapter(Path.of(m.model())));
         if (MergeConfig.PEFT_METHODS.contains(resolved.method()) && !adapters) {
             throw new GraftException("merge_method " + resolved.method() + " combines LoRA adapters; every model must be a PEFT"
                     + " LoRA adapter directory");
         }
-        Path tmp;
-        try {
-            Files.createDirectories(target.getParent());
-            tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".tmp-");
-        } catch (IOException e) {
-            throw new GraftException(target + ": cannot create a temporary folder beside it (" + e.getMessage() + ")", e);
-        }
-        boolean done = false;
-        try {
-            Result r = adapters ? AdapterMerger.run(resolved, tmp, options) : mergeModels(resolved, tmp, options);
+        Result r = AtomicDirectory.write(target, tmp -> {
+            Result written = adapters ? AdapterMerger.run(resolved, tmp, options) : mergeModels(resolved, tmp, options);
             writeText(tmp.resolve(CONFIG_FILE), resolved.toYaml());
-            try {
-                if (Files.isDirectory(target)) {
-                    Files.delete(target); // empty (checked above)
-                }
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                throw new GraftException(target + ": cannot move the merged model into place (" + e.getMessage() + ")", e);
-            }
-            done = true;
-            return new Result(target, r.tensors(), r.bytes(), r.shards(), r.kind());
-        } finally {
-            if (!done) {
-                deleteTree(tmp);
-            }
-        }
-    }
-
-    private static void checkTarget(Path target) {
-        if (Files.exists(target)) {
-            boolean empty;
-            try (Stream<Path> s = Files.list(target)) {
-                empty = s.findAny().isEmpty();
-            } catch (IOException e) {
-                empty = false;
-            }
-            if (!empty) {
-                throw new GraftException(target + ": already exists and is not empty; choose another --output or remove it");
-            }
-        }
+            return written;
+        });
+        return new Result(target, r.tensors(), r.bytes(), r.shards(), r.kind());
     }
 
     private static MergeConfig resolvePaths(MergeConfig cfg, Path root) {
@@ -517,19 +483,6 @@ public final class Merger {
             AtomicFiles.writeString(file, text);
         } catch (IOException e) {
             throw new GraftException(file + ": cannot write (" + e.getMessage() + ")", e);
-        }
-    }
-
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // best effort: a leftover hidden temp folder is harmless
         }
     }
 }
