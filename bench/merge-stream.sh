@@ -3,13 +3,12 @@
 # model > 2 GiB by default) and deleted afterwards. Reports merge throughput (bytes of all inputs / merge time) as a
 # fraction of the raw read throughput of the same files through the same mmap reader, measured in the same run with
 # the same thread count, and each step's peak RSS (/usr/bin/time %M) against 3 x the largest tensor + 300 MB.
-# --two-pass also times the merge with the one-pass threshold path off (-Dgraft.merge.onePass=false), in the same run.
-# Usage: bench/merge-stream.sh [--tensors 36] [--rows 4096] [--cols 8192] [--threads 2] [--dir /tmp/graft-merge-bench] [--xmx 256m] [--two-pass]
+# Usage: bench/merge-stream.sh [--tensors 36] [--rows 4096] [--cols 8192] [--threads 2] [--dir /tmp/graft-merge-bench] [--xmx 256m]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tensors=36; rows=4096; cols=8192; threads=2; dir=/tmp/graft-merge-bench; xmx=256m; two_pass=0
+tensors=36; rows=4096; cols=8192; threads=2; dir=/tmp/graft-merge-bench; xmx=256m
 while [ $# -gt 0 ]; do case "$1" in --tensors) tensors=$2; shift 2;; --rows) rows=$2; shift 2;; --cols) cols=$2; shift 2;;
-  --threads) threads=$2; shift 2;; --dir) dir=$2; shift 2;; --xmx) xmx=$2; shift 2;; --two-pass) two_pass=1; shift;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --threads) threads=$2; shift 2;; --dir) dir=$2; shift 2;; --xmx) xmx=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 mvn -q -o -B -Pbench -pl core,bench -am package -DskipTests
 cp="bench/target/graft-bench.jar:core/target/classes:$(cat bench/target/classpath.txt)"
@@ -17,8 +16,8 @@ rm -rf "$dir"; mkdir -p "$dir"; trap 'rm -rf "$dir"' EXIT
 mkdir -p bench/out; results=bench/out/merge-stream.jsonl; : > "$results"
 run() { # step, args...
   local step=$1; shift
-  /usr/bin/time -f '{"max_rss_kb": %M, "wall_s": %e, "user_s": %U, "sys_s": %S}' -o bench/out/time.json java -Xmx"$xmx" ${JAVA_EXTRA:-} -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
-  python3 -c "import json; a=json.load(open('bench/out/line.json')); a.update(json.load(open('bench/out/time.json'))); a['variant']='${VARIANT:-}'; print(json.dumps(a))" | tee -a "$results"
+  /usr/bin/time -f '{"max_rss_kb": %M, "wall_s": %e, "user_s": %U, "sys_s": %S}' -o bench/out/time.json java -Xmx"$xmx" -cp "$cp" dev.graft.bench.MergeBench "$step" "$@" | tail -1 > bench/out/line.json
+  python3 -c "import json; a=json.load(open('bench/out/line.json')); a.update(json.load(open('bench/out/time.json'))); print(json.dumps(a))" | tee -a "$results"
 }
 run generate "$dir/models" 3 "$tensors" "$rows" "$cols"
 ls -l "$dir"/models/*/model.safetensors
@@ -39,17 +38,12 @@ run read "$threads" "${inputs[@]}"          # warm the page cache once, then mea
 run read "$threads" "${inputs[@]}"
 run merge "$dir/ties.yml" "$dir/merged" "$threads"
 rm -rf "$dir/merged"
-if [ "$two_pass" = 1 ]; then
-  JAVA_EXTRA=-Dgraft.merge.onePass=false VARIANT=two-pass run merge "$dir/ties.yml" "$dir/merged" "$threads"
-  rm -rf "$dir/merged"
-fi
 run read "$threads" "${inputs[@]}"
 python3 - "$results" "$rows" "$cols" <<'PY'
 import json, sys, subprocess, datetime
 rows = [json.loads(l) for l in open(sys.argv[1])]
 reads = [r for r in rows if r["step"] == "read"][1:]
-merge = [r for r in rows if r["step"] == "merge" and not r.get("variant")][0]
-two = [r for r in rows if r["step"] == "merge" and r.get("variant") == "two-pass"]
+merge = [r for r in rows if r["step"] == "merge"][0]
 read_bytes = reads[0]["bytes"]
 read_mbs = reads[0]["mb_per_s"]  # the read just before the merge; the one after is printed to show drift
 merge_mbs = read_bytes / merge["seconds"] / 1e6
@@ -65,10 +59,6 @@ read_cpu = read_bytes / cpu(reads[0]) / 1e6
 merge_cpu = read_bytes / cpu(merge) / 1e6
 print(f"per CPU-second (less sensitive to other load on a shared machine): read {read_cpu:.0f} MB, merge {merge_cpu:.0f} MB"
       f" = {merge_cpu / read_cpu:.0%}; load average {open('/proc/loadavg').read().split()[0]}")
-if two:
-    t = two[0]
-    print(f"two-pass path (same run): {read_bytes / t['seconds'] / 1e6:.0f} MB/s = {read_bytes / t['seconds'] / 1e6 / read_mbs:.0%} of raw read;"
-          f" per CPU-second {read_bytes / cpu(t) / 1e6 / read_cpu:.0%}; one pass is {t['seconds'] / merge['seconds']:.2f}x faster")
 print(f"peak RSS: merge {merge['max_rss_kb'] / 1024:.0f} MiB, read {max(r['max_rss_kb'] for r in reads) / 1024:.0f} MiB;"
       f" goal < 3 x largest tensor + 300 MB = {goal_kb / 1024:.0f} MiB")
 PY
