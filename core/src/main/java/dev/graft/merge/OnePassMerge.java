@@ -26,8 +26,6 @@ final class OnePassMerge {
     static final int SAMPLE_STRIDE = 16;
     /** Bracket half-width in standard deviations of the sample rank (tests set it negative to force a miss). */
     static volatile double slack = 6;
-    /** Off with {@code -Dgraft.merge.onePass=false} (to compare with the two-pass path). */
-    static final boolean ENABLED = !"false".equals(System.getProperty("graft.merge.onePass"));
     /** Tensors merged in one pass so far (tests check the path is taken). */
     static final java.util.concurrent.atomic.AtomicLong merged = new java.util.concurrent.atomic.AtomicLong();
 
@@ -43,7 +41,7 @@ final class OnePassMerge {
         long n = in.n();
         int k = in.models().size();
         long blocks = (n + ChunkBlocks.BLOCK - 1) / ChunkBlocks.BLOCK;
-        if (!ENABLED || blocks < 8L * SAMPLE_STRIDE) {
+        if (blocks < 8L * SAMPLE_STRIDE) {
             return false; // small: two passes cost little and the sample would be thin
         }
         // the sample: the high 16 bits of |τᵢ| in every SAMPLE_STRIDE-th block
