@@ -133,9 +133,6 @@ final class ChunkedMerge {
                 sel[i] = new RadixSelect(ta.ranks(meta, i, n));
                 any |= sel[i].needed();
             }
-            if (any && fixupLimit > 0 && OnePassMerge.write(ch, ta, meta, in, sel, dtype, pool, threads)) {
-                return; // thresholds bracketed from a sample, made exact during the one merge pass
-            }
             if (any) {
                 // pass 1: high 16 bits of |τᵢ|
                 forEachChunk(pool, chunks, c -> {

@@ -79,11 +79,6 @@ final class RadixSelect {
         return ranks.length;
     }
 
-    /** The r-th requested rank (1-based from the top; 0 keeps nothing). */
-    long rank(int r) {
-        return ranks[r];
-    }
-
     /** Elements counted in rank r's bucket by pass 1 (an upper bound on the values still undecided). */
     long bucketCount(int r) {
         return bucket[r] < 0 ? 0 : high[bucket[r]];
