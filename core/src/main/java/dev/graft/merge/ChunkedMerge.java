@@ -243,7 +243,7 @@ final class ChunkedMerge {
     static volatile long fixupLimit = 4L << 20; // tests set 0 to exercise the three-pass path
 
     /** A merged chunk plus the elements it could not decide yet. */
-    record Partial(ByteBuffer bytes, int[] positions, float[][] values) {
+    private record Partial(ByteBuffer bytes, int[] positions, float[][] values) {
     }
 
     /**
@@ -266,7 +266,7 @@ final class ChunkedMerge {
             }
         }
         TaskArithmeticMerge.Prepared prov = ta.prepare(meta, provisional, n);
-        List<Partial> parts = mergePartials(ta, meta, prov, in, dtype, pool, threads, () -> new Undecided(sel, k));
+        List<Partial> parts = mergePartials(ta, meta, prov, in, sel, dtype, pool, threads);
         float[][] thr = new float[k][];
         for (int i = 0; i < k; i++) {
             thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
@@ -274,18 +274,14 @@ final class ChunkedMerge {
         patchAndWrite(ch, ta, meta, parts, ta.prepare(meta, thr, n), dtype, k);
     }
 
-    /** Watches one chunk's blocks and, once it is merged, says which of its elements are still undecided. */
-    interface PartialObserver extends BlockObserver {
-        Partial finish(ByteBuffer mergedBytes);
-    }
-
     /**
      * The merge pass with provisional thresholds: every chunk merged (on the pool, at most 2 × threads at a time) and
      * kept in memory with its undecided elements, in order.
      */
-    static List<Partial> mergePartials(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prov, Inputs in,
-                                       DType dtype, ExecutorService pool, int threads,
-                                       java.util.function.Supplier<PartialObserver> observers) throws IOException {
+    private static List<Partial> mergePartials(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prov,
+                                               Inputs in, RadixSelect[] sel, DType dtype, ExecutorService pool, int threads)
+            throws IOException {
+        int k = in.models().size();
         int chunk = TaskArithmeticMerge.CHUNK;
         long n = in.n();
         int chunks = (int) ((n + chunk - 1) / chunk);
@@ -306,7 +302,7 @@ final class ChunkedMerge {
                     try {
                         long from = (long) cc * chunk;
                         int len = (int) Math.min(chunk, n - from);
-                        PartialObserver open = observers.get();
+                        Undecided open = new Undecided(sel, k);
                         results.get(cc).complete(open.finish(mergeBlocks(ta, meta, prov, in, from, len, dtype, open)));
                     } catch (Throwable t) {
                         results.get(cc).completeExceptionally(t);
@@ -330,7 +326,7 @@ final class ChunkedMerge {
     }
 
     /** Recomputes each part's undecided elements with the exact thresholds, patches them in, and writes the parts. */
-    static void patchAndWrite(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, List<Partial> parts,
+    private static void patchAndWrite(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, List<Partial> parts,
                               TaskArithmeticMerge.Prepared exact, DType dtype, int k) throws IOException {
         int size = dtype.size();
         for (int c = 0; c < parts.size(); c++) {
@@ -358,7 +354,7 @@ final class ChunkedMerge {
     }
 
     /** Sees each block's inputs before it is merged (the fix-up pass's low-bit counts and undecided elements). */
-    interface BlockObserver {
+    private interface BlockObserver {
         void block(int offset, float[] base, List<float[]> models, int len);
     }
 
@@ -366,7 +362,7 @@ final class ChunkedMerge {
      * Merges elements [from, from + len) of a task-vector tensor block by block (map, decode a cache-sized block of
      * every input, merge it, encode it) and returns the encoded bytes.
      */
-    static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
+    private static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
                                           long from, int len, DType dtype, BlockObserver observer) {
         ByteBuffer bytes = ByteBuffer.allocate(len * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = OUT.get();
@@ -390,7 +386,7 @@ final class ChunkedMerge {
      * The fix-up pass's view of one chunk: counts the low 16 bits of every |τᵢ| in rank r's boundary bucket, and keeps
      * the inputs of every element with such a value (its output depends on where the exact threshold falls).
      */
-    private static final class Undecided implements PartialObserver {
+    private static final class Undecided implements BlockObserver {
         private final RadixSelect[] sel;
         private final int k;
         private final long[][][] low; // [model][rank] -> counts of the low 16 bits
@@ -455,8 +451,8 @@ final class ChunkedMerge {
             }
         }
 
-        @Override
-        public Partial finish(ByteBuffer mergedBytes) {
+        /** The chunk's merged bytes and its undecided elements, its low-bit counts added to the selections. */
+        Partial finish(ByteBuffer mergedBytes) {
             finishCounts();
             return new Partial(mergedBytes, positions(), values());
         }
@@ -494,12 +490,12 @@ final class ChunkedMerge {
         return d;
     }
 
-    interface ChunkTask {
+    private interface ChunkTask {
         void run(int chunk);
     }
 
     /** Runs a task per chunk on the pool (as many at a time as it has threads) and waits for all of them. */
-    static void forEachChunk(ExecutorService pool, int chunks, ChunkTask task) throws IOException {
+    private static void forEachChunk(ExecutorService pool, int chunks, ChunkTask task) throws IOException {
         List<CompletableFuture<Void>> fs = new ArrayList<>();
         for (int c = 0; c < chunks; c++) {
             int cc = c;
@@ -510,7 +506,7 @@ final class ChunkedMerge {
         }
     }
 
-    static <T> T get(CompletableFuture<T> f, String what) throws IOException {
+    private static <T> T get(CompletableFuture<T> f, String what) throws IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {
