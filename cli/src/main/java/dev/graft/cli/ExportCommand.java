@@ -47,11 +47,7 @@ final class ExportCommand implements Runnable {
             base.saveAsHuggingFace(output, head);
             if (model.head() != null) {
                 AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
-                try {
-                    AdapterFiles.writeTask(model, output, info != null ? info.maxLength() : base.info().maxPositions());
-                } catch (java.io.IOException e) {
-                    throw new GraftException(output + ": cannot write " + AdapterFiles.TASK + " (" + e.getMessage() + ")", e);
-                }
+                AdapterFiles.writeTask(model, output, info != null ? info.maxLength() : base.info().maxPositions());
             }
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("adapter", adapter.adapter.toString());

@@ -129,7 +129,7 @@ final class AdapterMerger {
                 ObjectNode hc = config.deepCopy();
                 hc.set("modules_to_save", ad.config().get("modules_to_save"));
                 hc.set("task_type", ad.config().get("task_type"));
-                Path dir = out.resolve("heads").resolve(i + "-" + ad.dir().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_"));
+                Path dir = MergedHeads.directory(out, i, ad.dir());
                 Map<String, float[]> all = new LinkedHashMap<>(tensors);
                 all.putAll(head);
                 Map<String, long[]> allShapes = new LinkedHashMap<>(shapes);

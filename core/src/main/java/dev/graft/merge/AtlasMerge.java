@@ -81,9 +81,8 @@ public final class AtlasMerge {
             base.saveAsHuggingFace(tmp);
             for (int k = 0; k < heads.size(); k++) {
                 Path h = targets.get(k).head();
-                AdapterFiles.TaskInfo info = AdapterFiles.readTask(h);
-                String name = h.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-                AdapterFiles.save(heads.get(k), tmp.resolve("heads").resolve(k + "-" + name), info.maxLength(), MergedHeads.BACKBONE);
+                AdapterFiles.save(heads.get(k), MergedHeads.directory(tmp, k, h), AdapterFiles.readTask(h).maxLength(),
+                        MergedHeads.BACKBONE);
             }
             ObjectNode report = JSON.createObjectNode();
             report.put("method", "atlas");

@@ -5,10 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
-import dev.graft.io.AtomicFiles;
 import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.peft.AdapterFiles;
-import dev.graft.peft.head.HeadOnly;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,13 +24,12 @@ import org.slf4j.LoggerFactory;
  * <p>A head Graft can serve — {@code classifier.weight} [C, H] and {@code classifier.bias} [C], with a task file (the
  * model's {@code graft_task.json}, written by {@code graft tune} and {@code graft export --merge}, or labels from
  * config.json's {@code id2label}, HF's classifier on the pooler output) — is written as a head-only adapter
- * ({@link HeadOnly}): {@code graft eval|predict --model MERGED --adapter MERGED/heads/<i>-<name>}. Any other head is
+ * ({@link dev.graft.peft.head.HeadOnly}): {@code graft eval|predict --model MERGED --adapter MERGED/heads/<i>-<name>}. Any other head is
  * written as {@code head.safetensors} under its own names, for the user's own code.
  */
 final class MergedHeads {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(MergedHeads.class);
-    private static final String ADAPTER_PREFIX = "base_model.model.";
     /** Where a head adapter finds its backbone: the merged directory two levels up (survives moving the output). */
     static final String BACKBONE = "../..";
 
@@ -65,32 +62,26 @@ final class MergedHeads {
             if (values.isEmpty()) {
                 continue;
             }
-            Path dir = out.resolve("heads").resolve(i + "-" + name(m));
-            Files.createDirectories(dir);
+            Path dir = directory(out, i, m.adapter != null ? m.adapter.dir() : m.dir);
             ObjectNode task = values.keySet().equals(Set.of("classifier.weight", "classifier.bias"))
                     ? task(taskFile, m.config, shapes.get("classifier.bias")[0]) : null;
             if (task == null) {
                 LOG.warn("{}: head {} is not a classifier Graft can serve (classifier.weight/.bias with labels); written as"
                         + " head.safetensors", m.spec, values.keySet());
+                Files.createDirectories(dir);
                 SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
                 values.forEach((n, v) -> w.addFloats(n, shapes.get(n), v));
                 w.write(dir.resolve("head.safetensors"));
-                continue;
+            } else {
+                AdapterFiles.saveHead(dir, values, shapes, task, BACKBONE);
             }
-            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-            values.forEach((n, v) -> w.addFloats(ADAPTER_PREFIX + n, shapes.get(n), v));
-            w.write(dir.resolve(AdapterFiles.WEIGHTS));
-            ObjectNode config = JSON.createObjectNode();
-            config.put("peft_type", HeadOnly.PEFT_TYPE);
-            config.put("graft_method", HeadOnly.NAME);
-            config.put("task_type", "SEQ_CLS");
-            config.put("base_model_name_or_path", BACKBONE);
-            config.put("inference_mode", true);
-            config.putArray("modules_to_save").add("classifier");
-            AtomicFiles.write(dir.resolve(AdapterFiles.CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            task.put("base_model", BACKBONE);
-            AtomicFiles.write(dir.resolve(AdapterFiles.TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
         }
+    }
+
+    /** {@code heads/<i>-<source directory's name>} under {@code out}: where input i's head goes. */
+    static Path directory(Path out, int i, Path source) {
+        String name = source.toAbsolutePath().normalize().getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
+        return out.resolve("heads").resolve(i + "-" + name);
     }
 
     /** The head's task description: its graft_task.json, else config.json's id2label (pooler output); null if neither. */
@@ -119,10 +110,5 @@ final class MergedHeads {
         t.put("pooling", "pooler");
         t.put("max_length", modelConfig.path("max_position_embeddings").asInt(512));
         return t;
-    }
-
-    private static String name(ModelSource m) {
-        Path p = m.adapter != null ? m.adapter.dir() : m.dir;
-        return p.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.TensorFiles;
+import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
 import dev.graft.train.LabelSpace;
@@ -89,18 +90,8 @@ public final class AdapterFiles {
             throw new GraftException(dir + ": cannot create the adapter directory (" + e.getMessage() + ")", e);
         }
         ObjectNode config = model.method().saveFiles(model.methodConfig().deepCopy(), dir).deepCopy();
-        config.put("peft_type", model.method().peftType());
-        config.put("graft_method", model.method().name());
-        config.put("task_type", seqCls ? "SEQ_CLS" : "FEATURE_EXTRACTION");
-        config.put("base_model_name_or_path", !baseModel.equals(model.base().info().id()) ? baseModel
+        putPeftKeys(config, model.method(), seqCls, !baseModel.equals(model.base().info().id()) ? baseModel
                 : model.base().bundled().map(b -> b.hfRepo()).orElse(model.base().info().id()));
-        config.putNull("revision");
-        config.put("inference_mode", true);
-        if (seqCls) {
-            config.putArray("modules_to_save").add(TaskHead.NAME);
-        } else {
-            config.putNull("modules_to_save");
-        }
         Map<String, Parameter> tensors = new LinkedHashMap<>();
         String encoderPrefix = PREFIX + (seqCls ? "bert." : "");
         // PEFT stores soft prompts unprefixed ("prompt_embeddings"); module tensors under the wrapped model's path
@@ -118,12 +109,57 @@ public final class AdapterFiles {
         }
     }
 
+    /** adapter_config.json's keys that PEFT defines for every method, added to the method's own. */
+    private static void putPeftKeys(ObjectNode config, PeftMethod method, boolean seqCls, String baseNameOrPath) {
+        config.put("peft_type", method.peftType());
+        config.put("graft_method", method.name());
+        config.put("task_type", seqCls ? "SEQ_CLS" : "FEATURE_EXTRACTION");
+        config.put("base_model_name_or_path", baseNameOrPath);
+        config.putNull("revision");
+        config.put("inference_mode", true);
+        if (seqCls) {
+            config.putArray("modules_to_save").add(TaskHead.NAME);
+        } else {
+            config.putNull("modules_to_save");
+        }
+    }
+
+    /**
+     * Writes a task head detached from its model as a head-only adapter ({@link dev.graft.peft.head.HeadOnly}), e.g. one
+     * task's head on a merged backbone.
+     *
+     * @param head      {@code classifier.weight} [C, H] and {@code classifier.bias} [C]
+     * @param shapes    their shapes
+     * @param task      the head's graft_task.json content; its {@code base_model} is set to {@code baseModel}
+     * @param baseModel the backbone to load it on (a path starting with {@code ../} is relative to {@code dir})
+     */
+    public static void saveHead(Path dir, Map<String, float[]> head, Map<String, long[]> shapes, ObjectNode task, String baseModel) {
+        ObjectNode config = JSON.createObjectNode();
+        putPeftKeys(config, PeftMethods.byName(dev.graft.peft.head.HeadOnly.NAME), true, baseModel);
+        ObjectNode t = task.deepCopy();
+        t.put("base_model", baseModel);
+        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
+        head.forEach((n, v) -> w.addFloats(PREFIX + n, shapes.get(n), v));
+        try {
+            Files.createDirectories(dir);
+            w.write(dir.resolve(WEIGHTS));
+            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+            AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(t));
+        } catch (IOException e) {
+            throw new GraftException(dir + ": cannot write the head (" + e.getMessage() + ")", e);
+        }
+    }
+
     /**
      * Writes {@code graft_task.json} (task, labels, pooling, max length, base model) for {@code model} into {@code dir}:
      * what a head needs besides its tensors.
      */
-    public static void writeTask(TaskModel model, Path dir, int maxLength) throws IOException {
-        writeTask(model, dir, maxLength, model.base().info().id());
+    public static void writeTask(TaskModel model, Path dir, int maxLength) {
+        try {
+            writeTask(model, dir, maxLength, model.base().info().id());
+        } catch (IOException e) {
+            throw new GraftException(dir + ": cannot write " + TASK + " (" + e.getMessage() + ")", e);
+        }
     }
 
     private static void writeTask(TaskModel model, Path dir, int maxLength, String baseModel) throws IOException {
