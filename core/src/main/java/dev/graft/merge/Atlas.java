@@ -8,11 +8,13 @@ import dev.graft.GraftException;
 import dev.graft.model.Arrays2;
 import dev.graft.model.TokenBatch;
 import dev.graft.runtime.Engines;
+import dev.graft.runtime.Progress;
 import dev.graft.text.TokenizedText;
 import dev.graft.train.Example;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +36,6 @@ import java.util.Random;
  */
 public final class Atlas {
     private final List<TaskModel> targets;
-    private final TaskModel model;
     private final List<Map<String, float[]>> taskVectors;
     private final List<String> blocks;
     private final Map<String, float[]> theta0 = new LinkedHashMap<>();
@@ -99,9 +100,8 @@ public final class Atlas {
             }
         }
         this.targets = List.copyOf(targets);
-        this.model = targets.get(0);
         this.taskVectors = taskVectors;
-        Map<String, Parameter> enc = model.base().namedParameters();
+        Map<String, Parameter> enc = targets.get(0).base().namedParameters();
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, Parameter> e : enc.entrySet()) {
             boolean any = false;
@@ -160,7 +160,7 @@ public final class Atlas {
     public double lossAndGradient(double[][] lambdas, List<Example> examples, List<TokenizedText> tokens, boolean supervised,
                                   double[][] grad) {
         apply(lambdas);
-        return lossAndGradient(model, examples, tokens, supervised, grad);
+        return lossAndGradient(targets.get(0), examples, tokens, supervised, grad);
     }
 
     /** The objective of one target at the coefficients already applied, and its gradient [tasks][blocks]. */
@@ -221,11 +221,11 @@ public final class Atlas {
      * @param examples per target (in the order of the constructor's targets)
      */
     public Result learnAll(List<List<Example>> examples, Options o) {
-        return learnAll(examples, o, dev.graft.runtime.Progress.NONE);
+        return learnAll(examples, o, Progress.NONE);
     }
 
     /** As {@link #learnAll(List, Options)}, reporting each step (and the objective) to {@code progress}. */
-    public Result learnAll(List<List<Example>> examples, Options o, dev.graft.runtime.Progress progress) {
+    public Result learnAll(List<List<Example>> examples, Options o, Progress progress) {
         if (examples.size() != targets.size()) {
             throw new GraftException("aTLAS has " + targets.size() + " target heads but " + examples.size() + " example sets");
         }
@@ -233,7 +233,7 @@ public final class Atlas {
         int nb = blocks.size();
         double[][] lambda = new double[tasks][nb];
         for (double[] row : lambda) {
-            java.util.Arrays.fill(row, o.initLambda());
+            Arrays.fill(row, o.initLambda());
         }
         double[][] m = new double[tasks][nb];
         double[][] v = new double[tasks][nb];
@@ -255,7 +255,7 @@ public final class Atlas {
             apply(lambda);
             double loss = 0;
             for (double[] row : g) {
-                java.util.Arrays.fill(row, 0);
+                Arrays.fill(row, 0);
             }
             for (int k = 0; k < targets.size(); k++) {
                 List<Example> ex = examples.get(k);
