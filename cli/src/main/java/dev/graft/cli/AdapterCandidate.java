@@ -7,6 +7,7 @@ import dev.graft.select.rank.ClassifierCandidate;
 import dev.graft.train.Example;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -25,7 +26,7 @@ final class AdapterCandidate implements ClassifierCandidate {
         }
         this.base = EncoderModel.load(baseId);
         try {
-            this.model = AdapterFiles.load(base, dir, null);
+            this.model = TaskModelFiles.load(base, dir, null);
             if (model.task() != Task.CLASSIFICATION) {
                 throw new GraftException(dir + ": a " + model.task().cliName() + " adapter has no source classifier; "
                         + "LEEP and NCE need a classification adapter");

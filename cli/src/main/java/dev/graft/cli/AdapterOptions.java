@@ -1,7 +1,10 @@
 package dev.graft.cli;
 
 import dev.graft.GraftException;
+import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
+import dev.graft.train.TaskModel;
+import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -16,6 +19,23 @@ final class AdapterOptions {
 
     @Option(names = "--labels", split = ",", description = "Label names for a PEFT adapter without graft_task.json (in class-index order).")
     java.util.List<String> labels;
+
+    @Option(names = "--max-length", description = "Token limit per example (default: the one the adapter was trained with).")
+    Integer maxLength;
+
+    /** Loads the adapter onto {@code base}, at --max-length if given. */
+    TaskModel load(EncoderModel base) {
+        TaskModel model = TaskModelFiles.load(base, adapter, labels);
+        if (maxLength != null) {
+            try {
+                model.maxLength(maxLength);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+        return model;
+    }
 
     /** --model, else the base model the adapter records (a merged model's head names its backbone). */
     String baseModel() {

@@ -4,7 +4,6 @@ import dev.graft.GraftException;
 import dev.graft.merge.Atlas;
 import dev.graft.merge.AtlasMerge;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
 import java.io.PrintWriter;
@@ -61,7 +60,7 @@ final class AtlasCommand implements Runnable {
     @Option(names = "--init", defaultValue = "0.3", description = "Every coefficient's start (0: the base). Default: ${DEFAULT-VALUE}.")
     double init;
 
-    @Option(names = "--max-length", description = "Token limit (default: the first head's).")
+    @Option(names = "--max-length", description = "Token limit (default: each head's own).")
     Integer maxLength;
 
     @Option(names = "--max-examples", description = "Use at most this many examples per target (the first ones).")
@@ -94,9 +93,7 @@ final class AtlasCommand implements Runnable {
             targets.add(new AtlasMerge.Target(heads.get(k), ex));
             inputs.put("train_" + k, train.get(k));
         }
-        AdapterFiles.TaskInfo first = AdapterFiles.readTask(heads.get(0));
-        int len = maxLength != null ? maxLength : first != null ? first.maxLength() : 128;
-        Atlas.Options o = new Atlas.Options(steps, lr, !unsupervised, batchSize, len, init, seed);
+        Atlas.Options o = new Atlas.Options(steps, lr, !unsupervised, batchSize, maxLength != null ? maxLength : 0, init, seed);
         try (EncoderModel base = EncoderModel.load(model)) {
             Atlas.Result r = AtlasMerge.run(base, taskVectors, targets, o, output, inputs, new ConsoleProgress(0));
             PrintWriter out = spec.commandLine().getOut();

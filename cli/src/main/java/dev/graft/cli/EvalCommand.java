@@ -1,8 +1,6 @@
 package dev.graft.cli;
 
-import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Evaluator;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
@@ -32,8 +30,6 @@ final class EvalCommand implements Runnable {
     @Option(names = "--batch-size", defaultValue = "64")
     int batchSize;
 
-    @Option(names = "--max-length", description = "Token limit (default: the one the adapter was trained with).")
-    Integer maxLength;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -47,15 +43,10 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         try (EncoderModel base = EncoderModel.load(adapter.baseModel());
-             TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
+             TaskModel model = adapter.load(base)) {
             List<Example> examples = ExampleFiles.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn,
                     model.task() != Task.RETRIEVAL);
-            AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
-            int len = maxLength != null ? maxLength : info != null ? info.maxLength() : 128;
-            if (len > base.info().maxPositions()) {
-                throw new GraftException("--max-length " + len + " exceeds the model's " + base.info().maxPositions());
-            }
-            Map<String, Double> metrics = Evaluator.evaluate(model, examples, len, batchSize);
+            Map<String, Double> metrics = Evaluator.evaluate(model, examples, model.maxLength(), batchSize);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> r = new LinkedHashMap<>();

@@ -1,11 +1,12 @@
 package dev.graft.cli;
 
 import dev.graft.GraftException;
+import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
-import dev.graft.peft.Provenance;
 import dev.graft.train.TaskHead;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.TaskModelFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -34,7 +35,7 @@ final class ExportCommand implements Runnable {
     @Override
     public void run() {
         try (EncoderModel base = EncoderModel.load(adapter.baseModel());
-             TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
+             TaskModel model = adapter.load(base)) {
             if (!model.adaptation().canMerge()) {
                 throw new GraftException(model.method().name() + " adds modules the base architecture does not have, so it"
                         + " cannot be folded into the weights; only lora, ia3 and full can be exported with --merge");
@@ -46,8 +47,7 @@ final class ExportCommand implements Runnable {
                     : model.head().namedParameters(TaskHead.NAME);
             base.saveAsHuggingFace(output, head);
             if (model.head() != null) {
-                AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
-                AdapterFiles.writeTask(model, output, info != null ? info.maxLength() : base.info().maxPositions());
+                TaskModelFiles.writeTask(model, output);
             }
             Map<String, Object> config = new LinkedHashMap<>();
             config.put("adapter", adapter.adapter.toString());

@@ -3,7 +3,6 @@ package dev.graft.cli;
 import dev.graft.GraftException;
 import dev.graft.merge.FisherEstimator;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
 import dev.graft.train.TaskModel;
@@ -39,8 +38,6 @@ final class FisherCommand implements Runnable {
     @Option(names = "--max-examples", defaultValue = "1000", description = "Use at most this many examples. Default: ${DEFAULT-VALUE}.")
     int maxExamples;
 
-    @Option(names = "--max-length", description = "Token limit (default: the adapter's).")
-    Integer maxLength;
 
     @Mixin
     DataOptions columns = new DataOptions();
@@ -56,15 +53,13 @@ final class FisherCommand implements Runnable {
             default -> throw new GraftException("--label: expected predicted or gold, got '" + label + "'");
         };
         try (EncoderModel base = EncoderModel.load(adapter.baseModel());
-             TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
+             TaskModel model = adapter.load(base)) {
             List<Example> examples = ExampleFiles.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn,
                     which == FisherEstimator.Label.GOLD);
             if (examples.size() > maxExamples) {
                 examples = examples.subList(0, maxExamples);
             }
-            AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
-            int len = maxLength != null ? maxLength : info != null ? info.maxLength() : 128;
-            Map<String, float[]> f = FisherEstimator.estimate(model, examples, len, which, new ConsoleProgress(50));
+            Map<String, float[]> f = FisherEstimator.estimate(model, examples, model.maxLength(), which, new ConsoleProgress(50));
             FisherEstimator.write(output, f, FisherEstimator.shapes(model), Map.of("examples", Integer.toString(examples.size()),
                     "label", label, "adapter", adapter.adapter.toString()));
             PrintWriter out = spec.commandLine().getOut();

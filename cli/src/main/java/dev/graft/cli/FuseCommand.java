@@ -86,7 +86,7 @@ final class FuseCommand extends TuneCommand {
         for (Path d : sources) {
             ObjectNode o = a.addObject();
             o.put("path", d.toAbsolutePath().normalize().toString());
-            o.put("sha256", dev.graft.peft.Provenance.sha256(d.resolve(dev.graft.peft.AdapterFiles.WEIGHTS)));
+            o.put("sha256", dev.graft.io.Provenance.sha256(d.resolve(dev.graft.peft.AdapterFiles.WEIGHTS)));
         }
     }
 }

@@ -3,10 +3,10 @@ package dev.graft.cli;
 import dev.graft.GraftException;
 import dev.graft.runtime.Engines;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /**
  * {@code graft}: transfer learning for the JVM from the command line. Exit codes: 0 ok, 1 failure, 2 usage error.
@@ -73,7 +73,7 @@ public final class GraftCli implements Runnable {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            return new String[] {"graft " + dev.graft.peft.Provenance.graftVersion()};
+            return new String[] {"graft " + dev.graft.io.Provenance.graftVersion()};
         }
     }
 }

@@ -3,7 +3,6 @@ package dev.graft.cli;
 import dev.graft.GraftException;
 import dev.graft.io.AtomicFiles;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
 import dev.graft.train.Task;
@@ -45,14 +44,12 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         try (EncoderModel base = EncoderModel.load(adapter.baseModel());
-             TaskModel model = AdapterFiles.load(base, adapter.adapter, adapter.labels)) {
+             TaskModel model = adapter.load(base)) {
             if (model.task() == Task.RETRIEVAL) {
                 throw new GraftException(adapter.adapter + ": a retrieval adapter predicts embeddings; use it with graft embed after export --merge");
             }
             List<Example> examples = ExampleFiles.read(input, columns.textColumn, columns.pairColumn, columns.labelColumn, false);
-            AdapterFiles.TaskInfo info = AdapterFiles.readTask(adapter.adapter);
-            int len = info != null ? info.maxLength() : 128;
-            float[][] p = model.predict(examples, len, batchSize);
+            float[][] p = model.predict(examples, batchSize);
             List<String> names = model.labels().names();
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < examples.size(); i++) {

@@ -16,6 +16,7 @@ import dev.graft.train.TaskModel;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
+import dev.graft.tune.TaskModelFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -90,7 +91,7 @@ final class QuickstartCommand implements Callable<Integer> {
             try (TaskModel model = new TaskModel(base, lora, cfg, labels, base.defaultPooling(), 42)) {
                 Map<String, Double> before = Evaluator.evaluate(model, test, 64, 64);
                 TrainingResult r = new Trainer(model, config, adapterDir, new ConsoleProgress(1)).train(train, test, false);
-                AdapterFiles.save(model, adapterDir, 64);
+                TaskModelFiles.save(model, adapterDir);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long bytes = Files.size(adapterDir.resolve(AdapterFiles.WEIGHTS));
                 Map<String, Object> summary = new LinkedHashMap<>();

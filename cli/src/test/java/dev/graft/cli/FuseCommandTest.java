@@ -49,7 +49,7 @@ class FuseCommandTest {
         assertEquals("SCALEARN", config.get("peft_type").asText());
         assertEquals("sources/0", config.get("sources").get(0).asText());
         JsonNode prov = new ObjectMapper().readTree(out.resolve("graft_provenance.json").toFile());
-        assertEquals(dev.graft.peft.Provenance.sha256(a.resolve("adapter_model.safetensors")), prov.get("sources").get(0).get("sha256").asText());
+        assertEquals(dev.graft.io.Provenance.sha256(a.resolve("adapter_model.safetensors")), prov.get("sources").get(0).get("sha256").asText());
         try (SafetensorsFile f = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
             assertTrue(f.names().contains("base_model.model.bert.encoder.layer.1.output.scalearn.omega"), f.names().toString());
         }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.graft.io.TensorFiles;
+import dev.graft.io.tensors.TensorFiles;
 import dev.graft.model.EncoderModel;
 import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;

@@ -49,7 +49,7 @@ class TuneCommandTest {
         assertEquals("adapter", prov.get("kind").asText());
         assertEquals(data.toString(), prov.at("/inputs/train/path").asText());
         assertEquals(data.toString(), prov.at("/inputs/eval/path").asText());
-        assertEquals(dev.graft.peft.Provenance.sha256(data), prov.at("/inputs/train/sha256").asText());
+        assertEquals(dev.graft.io.Provenance.sha256(data), prov.at("/inputs/train/sha256").asText());
         JsonNode config = prov.get("config");
         assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling"), names(config));
         assertEquals("lora", config.get("method").asText());

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import dev.graft.GraftException;
-import dev.graft.model.Arrays2;
 import dev.graft.model.TokenBatch;
+import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Engines;
 import dev.graft.runtime.Progress;
 import dev.graft.text.TokenizedText;
@@ -48,7 +48,7 @@ public final class Atlas {
      * @param lr          Adam learning rate for the coefficients
      * @param supervised  cross-entropy on the labels (true) or entropy minimisation (false: labels unused)
      * @param batchSize   examples per step (all of them if larger)
-     * @param maxLength   token limit
+     * @param maxLength   token limit; 0: each target model's own ({@link TaskModel#maxLength()})
      * @param initLambda  every coefficient's start value (0 starts from the base)
      * @param seed        batch sampling seed
      */
@@ -244,7 +244,7 @@ public final class Atlas {
             if (examples.get(k).isEmpty()) {
                 throw new GraftException("aTLAS: target " + k + " has no examples");
             }
-            allTokens.add(targets.get(k).tokenize(examples.get(k), o.maxLength()));
+            allTokens.add(targets.get(k).tokenize(examples.get(k), o.maxLength() > 0 ? o.maxLength() : targets.get(k).maxLength()));
         }
         Random rnd = new Random(o.seed());
         List<Double> losses = new ArrayList<>();

@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.io.AtomicDirectory;
 import dev.graft.io.AtomicFiles;
+import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
-import dev.graft.peft.Provenance;
 import dev.graft.train.Example;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.TaskModelFiles;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -64,7 +64,7 @@ public final class AtlasMerge {
         List<TaskModel> heads = new ArrayList<>();
         try {
             for (Target t : targets) {
-                heads.add(AdapterFiles.loadHead(base, t.head()));
+                heads.add(TaskModelFiles.loadHead(base, t.head()));
             }
             Atlas atlas = new Atlas(heads, tvs);
             Atlas.Result result = atlas.learnAll(targets.stream().map(Target::examples).toList(), options, progress);
@@ -81,8 +81,7 @@ public final class AtlasMerge {
             base.saveAsHuggingFace(tmp);
             for (int k = 0; k < heads.size(); k++) {
                 Path h = targets.get(k).head();
-                AdapterFiles.save(heads.get(k), MergedHeads.directory(tmp, k, h), AdapterFiles.readTask(h).maxLength(),
-                        MergedHeads.BACKBONE);
+                TaskModelFiles.save(heads.get(k), MergedHeads.directory(tmp, k, h), MergedHeads.BACKBONE);
             }
             ObjectNode report = JSON.createObjectNode();
             report.put("method", "atlas");

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
 import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.peft.AdapterFiles;
+import dev.graft.tune.TaskModelFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,7 +74,7 @@ final class MergedHeads {
                 values.forEach((n, v) -> w.addFloats(n, shapes.get(n), v));
                 w.write(dir.resolve("head.safetensors"));
             } else {
-                AdapterFiles.saveHead(dir, values, shapes, task, BACKBONE);
+                TaskModelFiles.saveHead(dir, values, shapes, task, BACKBONE);
             }
         }
     }

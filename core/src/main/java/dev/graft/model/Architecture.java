@@ -24,4 +24,21 @@ public interface Architecture {
 
     /** Maps a checkpoint tensor name to the network's HF name, or null for tensors the encoder does not use. */
     String rename(String checkpointName);
+
+    /**
+     * Weights and a config.json recovered from an exported ONNX inference graph of this architecture (the bundled
+     * models ship only as ONNX).
+     *
+     * @param graph          the parsed graph
+     * @param source         names the file in messages
+     * @param fallbackHeads  attention heads when the graph does not reveal them
+     * @throws dev.graft.GraftException when the graph is not of this architecture or the architecture cannot import ONNX
+     */
+    default OnnxImport importOnnx(dev.graft.io.onnx.OnnxGraph graph, String source, int fallbackHeads) {
+        throw new dev.graft.GraftException(source + ": architecture '" + name() + "' cannot import ONNX graphs");
+    }
+
+    /** What {@link #importOnnx} recovers: the tensors under HF names and the matching config.json tree. */
+    record OnnxImport(dev.graft.io.TensorSource weights, JsonNode config) {
+    }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.graft.GraftException;
+import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Progress;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;

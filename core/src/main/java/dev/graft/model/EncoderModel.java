@@ -9,7 +9,6 @@ import dev.graft.io.AtomicFiles;
 import dev.graft.io.TensorSource;
 import dev.graft.io.onnx.OnnxGraph;
 import dev.graft.io.onnx.OnnxModelReader;
-import dev.graft.model.bert.BertOnnxImport;
 import dev.graft.runtime.Engines;
 import dev.graft.runtime.GraftHome;
 import dev.graft.text.TextTokenizer;
@@ -117,8 +116,9 @@ public final class EncoderModel implements AutoCloseable {
         } catch (IOException e) {
             throw new GraftException(source + ": cannot read (" + e.getMessage() + ")", e);
         }
-        BertOnnxImport weights = new BertOnnxImport(graph, source);
-        JsonNode config = JSON.valueToTree(weights.config(m.heads()));
+        // every bundled model is a BERT-family encoder exported to ONNX
+        Architecture.OnnxImport imported = Architectures.byName("bert").importOnnx(graph, source, m.heads());
+        JsonNode config = imported.config();
         Path tokenizerFile;
         try {
             Files.createDirectories(cacheDir);
@@ -127,7 +127,7 @@ public final class EncoderModel implements AutoCloseable {
         } catch (IOException e) {
             throw new GraftException(cacheDir + ": cannot write the tokenizer (" + e.getMessage() + ")", e);
         }
-        return assemble(m.id(), config, weights, TextTokenizer.load(tokenizerFile), m.pooling(), m.normalize(), m, source);
+        return assemble(m.id(), config, imported.weights(), TextTokenizer.load(tokenizerFile), m.pooling(), m.normalize(), m, source);
     }
 
     /**
@@ -234,10 +234,10 @@ public final class EncoderModel implements AutoCloseable {
                 return "unknown";
             }
             if (weightFiles.size() == 1) {
-                s = dev.graft.peft.Provenance.sha256(weightFiles.get(0));
+                s = dev.graft.io.Provenance.sha256(weightFiles.get(0));
             } else {
                 StringBuilder all = new StringBuilder();
-                weightFiles.forEach(f -> all.append(dev.graft.peft.Provenance.sha256(f)));
+                weightFiles.forEach(f -> all.append(dev.graft.io.Provenance.sha256(f)));
                 try {
                     s = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
                             .digest(all.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));

@@ -1,6 +1,7 @@
 package dev.graft.model;
 
 import dev.graft.GraftException;
+import dev.graft.runtime.Arrays2;
 import java.util.Arrays;
 import java.util.Locale;
 

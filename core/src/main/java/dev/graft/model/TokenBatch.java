@@ -3,6 +3,7 @@ package dev.graft.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.graft.runtime.Arrays2;
 import dev.graft.text.TokenizedText;
 import java.util.Arrays;
 import java.util.List;

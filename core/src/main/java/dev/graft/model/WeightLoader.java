@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.graft.GraftException;
 import dev.graft.io.TensorSource;
+import dev.graft.runtime.Arrays2;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -58,7 +59,7 @@ public final class WeightLoader {
             float[] values = source.readFloats(e.getValue());
             if (p.isInitialized()) {
                 // DJL allows setArray once per parameter: later loads copy into the existing array
-                dev.graft.model.Arrays2.assign(p.getArray(), values);
+                dev.graft.runtime.Arrays2.assign(p.getArray(), values);
             } else {
                 p.setArray(Arrays2.owned(manager, values, new Shape(shape)));
             }

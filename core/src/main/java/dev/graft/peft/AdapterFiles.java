@@ -1,20 +1,13 @@
 package dev.graft.peft;
 
-import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
 import dev.graft.io.AtomicFiles;
-import dev.graft.io.TensorFiles;
-import dev.graft.io.safetensors.SafetensorsWriter;
-import dev.graft.model.EncoderModel;
-import dev.graft.model.Pooling;
-import dev.graft.train.LabelSpace;
-import dev.graft.train.Task;
-import dev.graft.train.TaskHead;
-import dev.graft.train.TaskModel;
+import dev.graft.io.Provenance;
+import dev.graft.io.tensors.TensorFiles;
+import dev.graft.model.Encoder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Adapters on disk in the Hugging Face PEFT layout.
+ * Adapters on disk in the Hugging Face PEFT layout: file names, config keys, tensor names. What a saved model is made
+ * of (a task model with its head, {@code graft_task.json}) is {@code dev.graft.tune.TaskModelFiles}'s job, one layer up.
  *
  * <ul>
  *   <li>{@code adapter_config.json}: PEFT's config ({@code peft_type}, {@code task_type}, the method's keys,
@@ -47,6 +41,8 @@ public final class AdapterFiles {
     public static final String CONFIG = "adapter_config.json";
     public static final String WEIGHTS = "adapter_model.safetensors";
     public static final String TASK = "graft_task.json";
+    /** The module PEFT saves a sequence classifier's head under ({@code modules_to_save}), as HF names it. */
+    public static final String HEAD = "classifier";
     private static final String PREFIX = "base_model.model.";
     /** Keys every PEFT config may carry that are not a method's own options. */
     private static final Set<String> PEFT_COMMON = Set.of("peft_type", "task_type", "base_model_name_or_path", "revision",
@@ -70,43 +66,33 @@ public final class AdapterFiles {
     }
 
     /**
-     * Writes a trained model's adapter into {@code dir} (created if needed; files replaced atomically).
+     * Writes {@code adapter_config.json}: the method's resolved {@code config} (after {@link PeftMethod#saveFiles})
+     * plus the keys PEFT defines for every method.
      *
-     * @param maxLength the token limit it was trained with (recorded for eval/predict)
+     * @param withHead       whether the adapter carries a sequence-classification head ({@code task_type} SEQ_CLS)
+     * @param baseNameOrPath PEFT's {@code base_model_name_or_path}
      */
-    public static void save(TaskModel model, Path dir, int maxLength) {
-        save(model, dir, maxLength, model.base().info().id());
+    public static void writeConfig(Path dir, PeftMethod method, ObjectNode config, boolean withHead, String baseNameOrPath)
+            throws IOException {
+        ObjectNode c = config.deepCopy();
+        putPeftKeys(c, method, withHead, baseNameOrPath);
+        AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(c));
     }
 
     /**
-     * As {@link #save(TaskModel, Path, int)}, recording {@code baseModel} as the base to load it on (a path starting with
-     * {@code ./} or {@code ../} is relative to the adapter directory).
+     * The name a method tensor is saved under in {@code adapter_model.safetensors}: PEFT's wrapped-model path
+     * ({@code base_model.model.} plus {@code bert.} when there is a head); soft prompts stay unprefixed, as PEFT
+     * stores them.
+     *
+     * @param name a key of {@link Adaptation#savedParameters()}
      */
-    public static void save(TaskModel model, Path dir, int maxLength, String baseModel) {
-        boolean seqCls = model.head() != null;
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new GraftException(dir + ": cannot create the adapter directory (" + e.getMessage() + ")", e);
-        }
-        ObjectNode config = model.method().saveFiles(model.methodConfig().deepCopy(), dir).deepCopy();
-        putPeftKeys(config, model.method(), seqCls, !baseModel.equals(model.base().info().id()) ? baseModel
-                : model.base().bundled().map(b -> b.hfRepo()).orElse(model.base().info().id()));
-        Map<String, Parameter> tensors = new LinkedHashMap<>();
-        String encoderPrefix = PREFIX + (seqCls ? "bert." : "");
-        // PEFT stores soft prompts unprefixed ("prompt_embeddings"); module tensors under the wrapped model's path
-        model.adaptation().savedParameters().forEach((k, p) -> tensors.put(k.equals("prompt_embeddings") ? k : encoderPrefix + k, p));
-        if (seqCls) {
-            model.head().namedParameters(TaskHead.NAME).forEach((k, p) -> tensors.put(PREFIX + k, p));
-        }
-        try {
-            Files.createDirectories(dir);
-            TensorFiles.writeParameters(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            writeTask(model, dir, maxLength, baseModel);
-        } catch (IOException e) {
-            throw new GraftException(dir + ": cannot write the adapter (" + e.getMessage() + ")", e);
-        }
+    public static String savedName(String name, boolean withHead) {
+        return name.equals("prompt_embeddings") ? name : PREFIX + (withHead ? "bert." : "") + name;
+    }
+
+    /** The saved name of a head tensor, e.g. {@code classifier.weight} → {@code base_model.model.classifier.weight}. */
+    public static String savedHeadName(String name) {
+        return PREFIX + name;
     }
 
     /** adapter_config.json's keys that PEFT defines for every method, added to the method's own. */
@@ -118,63 +104,10 @@ public final class AdapterFiles {
         config.putNull("revision");
         config.put("inference_mode", true);
         if (seqCls) {
-            config.putArray("modules_to_save").add(TaskHead.NAME);
+            config.putArray("modules_to_save").add(HEAD);
         } else {
             config.putNull("modules_to_save");
         }
-    }
-
-    /**
-     * Writes a task head detached from its model as a head-only adapter ({@link dev.graft.peft.head.HeadOnly}), e.g. one
-     * task's head on a merged backbone.
-     *
-     * @param head      {@code classifier.weight} [C, H] and {@code classifier.bias} [C]
-     * @param shapes    their shapes
-     * @param task      the head's graft_task.json content; its {@code base_model} is set to {@code baseModel}
-     * @param baseModel the backbone to load it on (a path starting with {@code ../} is relative to {@code dir})
-     */
-    public static void saveHead(Path dir, Map<String, float[]> head, Map<String, long[]> shapes, ObjectNode task, String baseModel) {
-        ObjectNode config = JSON.createObjectNode();
-        putPeftKeys(config, PeftMethods.byName(dev.graft.peft.head.HeadOnly.NAME), true, baseModel);
-        ObjectNode t = task.deepCopy();
-        t.put("base_model", baseModel);
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt");
-        head.forEach((n, v) -> w.addFloats(PREFIX + n, shapes.get(n), v));
-        try {
-            Files.createDirectories(dir);
-            w.write(dir.resolve(WEIGHTS));
-            AtomicFiles.write(dir.resolve(CONFIG), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
-            AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(t));
-        } catch (IOException e) {
-            throw new GraftException(dir + ": cannot write the head (" + e.getMessage() + ")", e);
-        }
-    }
-
-    /**
-     * Writes {@code graft_task.json} (task, labels, pooling, max length, base model) for {@code model} into {@code dir}:
-     * what a head needs besides its tensors.
-     */
-    public static void writeTask(TaskModel model, Path dir, int maxLength) {
-        try {
-            writeTask(model, dir, maxLength, model.base().info().id());
-        } catch (IOException e) {
-            throw new GraftException(dir + ": cannot write " + TASK + " (" + e.getMessage() + ")", e);
-        }
-    }
-
-    private static void writeTask(TaskModel model, Path dir, int maxLength, String baseModel) throws IOException {
-        ObjectNode task = JSON.createObjectNode();
-        task.put("task", model.task().cliName());
-        ArrayNode labels = task.putArray("labels");
-        model.labels().names().forEach(labels::add);
-        task.put("pooling", model.pooling().cliName());
-        task.put("max_length", maxLength);
-        task.put("base_model", baseModel);
-        AtomicFiles.write(dir.resolve(TASK), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(task));
-    }
-
-    /** The task description saved with an adapter. */
-    public record TaskInfo(Task task, List<String> labels, Pooling pooling, int maxLength) {
     }
 
     /**
@@ -199,26 +132,18 @@ public final class AdapterFiles {
         return null;
     }
 
-    /** Reads {@code graft_task.json}; for adapters written by PEFT itself (no such file) returns null. */
-    public static TaskInfo readTask(Path dir) {
-        Path f = dir.resolve(TASK);
-        if (!Files.isRegularFile(f)) {
-            return null;
-        }
-        JsonNode n = readJson(f);
-        List<String> labels = new ArrayList<>();
-        n.path("labels").forEach(l -> labels.add(l.asText()));
-        return new TaskInfo(Task.parse(n.path("task").asText("classification")), labels,
-                Pooling.parse(n.path("pooling").asText("mean")), n.path("max_length").asInt(128));
+    /** A method and its resolved inference config, as an adapter directory records them. */
+    public record MethodConfig(PeftMethod method, ObjectNode config) {
     }
 
     /**
-     * Loads an adapter onto {@code base}.
+     * Reads and checks an adapter directory's {@code adapter_config.json}: finds the method ({@code graft_method},
+     * else PEFT's {@code peft_type}), keeps the keys it reads, refuses PEFT keys that would change what the adapter
+     * computes, warns about the rest, and resolves the config for inference on {@code encoder}.
      *
-     * @param labelsIfUnknown label names to use when the adapter has a head but no graft_task.json (a PEFT file);
-     *                        null: "LABEL_0", "LABEL_1", ... as HF names them
+     * @throws GraftException naming the directory or file and what is missing or unsupported
      */
-    public static TaskModel load(EncoderModel base, Path dir, List<String> labelsIfUnknown) {
+    public static MethodConfig readMethod(Path dir, Encoder encoder) {
         if (!Files.isDirectory(dir)) {
             throw new GraftException(dir + ": adapter directory does not exist");
         }
@@ -256,83 +181,26 @@ public final class AdapterFiles {
             LOG.warn("{}: ignoring keys {} that {} does not use", configFile, ignored, method.name());
         }
         options = method.loadFiles(options, dir);
-        ObjectNode resolved = method.inferenceConfig(method.resolveConfig(base.encoder(), options));
-
-        Map<String, float[]> encoderTensors = new LinkedHashMap<>();
-        Map<String, float[]> headTensors = new LinkedHashMap<>();
-        splitTensors(TensorFiles.readAll(weights), encoderTensors, headTensors);
-        TaskInfo info = readTask(dir);
-        LabelSpace labels;
-        Pooling pooling;
-        if (info != null) {
-            labels = new LabelSpace(info.task(), info.labels());
-            pooling = info.pooling();
-        } else {
-            // A PEFT SEQ_CLS adapter: HF's classifier sits on the pooler output.
-            float[] bias = headTensors.get(TaskHead.NAME + ".bias");
-            int classes = bias == null ? 0 : bias.length;
-            List<String> names = new ArrayList<>();
-            for (int i = 0; i < classes; i++) {
-                names.add(labelsIfUnknown != null && i < labelsIfUnknown.size() ? labelsIfUnknown.get(i) : "LABEL_" + i);
-            }
-            labels = new LabelSpace(classes > 0 ? Task.CLASSIFICATION : Task.RETRIEVAL, names);
-            pooling = classes > 0 ? Pooling.POOLER : base.defaultPooling();
-        }
-        TaskModel model = new TaskModel(base, method, resolved, labels, pooling, 0);
-        try {
-            // every tensor in the file must have a place: an unused one means the file asks for something we would drop
-            java.util.Set<String> unused = new java.util.TreeSet<>(encoderTensors.keySet());
-            unused.removeAll(model.adaptation().parameters().keySet());
-            if (!unused.isEmpty()) {
-                throw new GraftException(weights + ": " + unused.size() + " tensor(s) that " + method.name()
-                        + " with this config does not use, e.g. '" + unused.iterator().next() + "'");
-            }
-            if (model.head() == null && !headTensors.isEmpty()) {
-                throw new GraftException(weights + ": has a classifier head but the task (" + labels.task().cliName() + ") has none");
-            }
-            assign(model.adaptation().parameters(), encoderTensors, weights, "adapter");
-            if (model.head() != null) {
-                assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
-            }
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return new MethodConfig(method, method.inferenceConfig(method.resolveConfig(encoder, options)));
     }
 
     /**
-     * An adapter's task head alone on {@code base}, whatever else the adapter changes (a linear-probe model: the
-     * encoder stays as it is). For methods that reuse a task's head over other weights, such as aTLAS.
-     *
-     * @param dir an adapter directory with {@code graft_task.json} and a classifier head
+     * The tensors of {@code adapter_model.safetensors}, split into the method's (by the names {@link
+     * Adaptation#parameters()} uses) and the task head's ({@code classifier.weight}, {@code classifier.bias}).
      */
-    public static TaskModel loadHead(EncoderModel base, Path dir) {
+    public record Tensors(Map<String, float[]> method, Map<String, float[]> head) {
+    }
+
+    /** Reads an adapter's tensors, PEFT's {@code base_model.model.} and {@code bert.} prefixes removed. */
+    public static Tensors readTensors(Path dir) {
         Path weights = dir.resolve(WEIGHTS);
-        TaskInfo info = readTask(dir);
-        if (!Files.isRegularFile(weights) || info == null) {
-            throw new GraftException(dir + ": expected an adapter directory with " + WEIGHTS + " and " + TASK + " (written by graft"
-                    + " tune, graft merge or graft atlas)");
+        if (!Files.isRegularFile(weights)) {
+            throw new GraftException(dir + ": no " + WEIGHTS + "; is this an adapter directory?");
         }
         Map<String, float[]> encoderTensors = new LinkedHashMap<>();
         Map<String, float[]> headTensors = new LinkedHashMap<>();
         splitTensors(TensorFiles.readAll(weights), encoderTensors, headTensors);
-        if (headTensors.isEmpty()) {
-            throw new GraftException(weights + ": has no task head (" + TaskHead.NAME + ".weight)");
-        }
-        PeftMethod method = PeftMethods.byName(dev.graft.peft.head.HeadOnly.NAME);
-        TaskModel model = new TaskModel(base, method, method.resolveConfig(base.encoder(), JSON.createObjectNode()),
-                new LabelSpace(info.task(), info.labels()), info.pooling(), 0);
-        try {
-            if (model.head() == null) {
-                throw new GraftException(dir + ": task '" + info.task().cliName() + "' has no head");
-            }
-            assign(model.head().namedParameters(TaskHead.NAME), headTensors, weights, "head");
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        return model;
+        return new Tensors(encoderTensors, headTensors);
     }
 
     /**
@@ -343,13 +211,7 @@ public final class AdapterFiles {
      * @param dir an adapter directory
      */
     public static Map<String, float[]> readAdapterTensors(Path dir) {
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw new GraftException(dir + ": no " + WEIGHTS + "; is this an adapter directory?");
-        }
-        Map<String, float[]> encoderTensors = new LinkedHashMap<>();
-        splitTensors(TensorFiles.readAll(weights), encoderTensors, new LinkedHashMap<>());
-        return encoderTensors;
+        return readTensors(dir).method();
     }
 
     /** Reads {@code adapter_config.json} of an adapter directory. */
@@ -365,26 +227,11 @@ public final class AdapterFiles {
                                      Map<String, float[]> headTensors) {
         for (Map.Entry<String, float[]> e : tensors.entrySet()) {
             String k = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
-            if (k.startsWith(TaskHead.NAME + ".")) {
+            if (k.startsWith(HEAD + ".")) {
                 headTensors.put(k, e.getValue());
             } else {
                 encoderTensors.put(k.startsWith("bert.") ? k.substring(5) : k, e.getValue());
             }
-        }
-    }
-
-    private static void assign(Map<String, Parameter> params, Map<String, float[]> values, Path file, String what) {
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            float[] v = values.get(e.getKey());
-            if (v == null) {
-                throw new GraftException(file + ": " + what + " tensor '" + e.getKey() + "' is missing");
-            }
-            long expected = e.getValue().getArray().size();
-            if (v.length != expected) {
-                throw new GraftException(file + ": tensor '" + e.getKey() + "' has " + v.length + " values, expected "
-                        + expected + " " + e.getValue().getArray().getShape());
-            }
-            dev.graft.model.Arrays2.assign(e.getValue().getArray(), v);
         }
     }
 
@@ -398,7 +245,8 @@ public final class AdapterFiles {
         return value.toString().equals(neutral);
     }
 
-    private static JsonNode readJson(Path f) {
+    /** Reads a JSON object file, with errors naming it. */
+    public static JsonNode readJson(Path f) {
         try {
             JsonNode n = JSON.readTree(f.toFile());
             if (n == null || !n.isObject()) {

@@ -88,8 +88,8 @@ public final class AdamW implements AutoCloseable {
             float[] vv = state.get("v." + e.getKey());
             if (mm != null && vv != null) {
                 var shape = e.getValue().getArray().getShape();
-                m.put(e.getKey(), dev.graft.model.Arrays2.owned(manager, mm, shape));
-                v.put(e.getKey(), dev.graft.model.Arrays2.owned(manager, vv, shape));
+                m.put(e.getKey(), dev.graft.runtime.Arrays2.owned(manager, mm, shape));
+                v.put(e.getKey(), dev.graft.runtime.Arrays2.owned(manager, vv, shape));
             }
         }
         this.steps = stepCount;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.graft.model.Arrays2;
+import dev.graft.runtime.Arrays2;
 
 /** Training losses; each returns a scalar mean over the batch. */
 final class Losses {

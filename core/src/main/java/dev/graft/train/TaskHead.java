@@ -10,7 +10,7 @@ import dev.graft.model.nn.HfLinear;
  */
 public final class TaskHead extends HfLinear {
     /** The HF module name of the head. */
-    public static final String NAME = "classifier";
+    public static final String NAME = dev.graft.peft.AdapterFiles.HEAD;
     private final float dropout;
 
     public TaskHead(int hidden, int outputs, float dropout) {

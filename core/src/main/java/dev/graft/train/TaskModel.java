@@ -27,6 +27,9 @@ import java.util.Random;
  * evaluates and predicts. Shapes: B batch, T tokens, H hidden, C outputs.
  */
 public final class TaskModel implements AutoCloseable {
+    /** The token limit of a model that records none (capped at the encoder's positions). */
+    public static final int DEFAULT_MAX_LENGTH = 128;
+
     private final EncoderModel base;
     private final PeftMethod method;
     private final ObjectNode methodConfig;
@@ -37,6 +40,7 @@ public final class TaskModel implements AutoCloseable {
     private final Pooling pooling;
     private final NDManager manager;
     private final Map<String, Parameter> trainable = new LinkedHashMap<>();
+    private int maxLength;
 
     /**
      * @param base         the pretrained encoder (not closed by this model)
@@ -54,6 +58,7 @@ public final class TaskModel implements AutoCloseable {
         this.task = labels.task();
         this.labels = labels;
         this.pooling = pooling;
+        this.maxLength = Math.min(DEFAULT_MAX_LENGTH, base.info().maxPositions());
         this.manager = base.manager().newSubManager();
         this.adaptation = method.attach(base.encoder(), methodConfig, manager, seed);
         trainable.putAll(adaptation.parameters());
@@ -81,7 +86,7 @@ public final class TaskModel implements AutoCloseable {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) (r.nextGaussian() * 0.02);
         }
-        head.weight().setArray(dev.graft.model.Arrays2.owned(manager, w, new Shape(out, in)));
+        head.weight().setArray(dev.graft.runtime.Arrays2.owned(manager, w, new Shape(out, in)));
         head.bias().setArray(manager.zeros(new Shape(out)));
     }
 
@@ -150,6 +155,40 @@ public final class TaskModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** As {@link #embed(List, int, int)} at the model's own {@link #maxLength()}. */
+    public float[][] embed(List<Example> examples, int batchSize) {
+        return embed(examples, maxLength, batchSize);
+    }
+
+    /** As {@link #predict(List, int, int)} at the model's own {@link #maxLength()}. */
+    public float[][] predict(List<Example> examples, int batchSize) {
+        return predict(examples, maxLength, batchSize);
+    }
+
+    /**
+     * The token limit per example this model was trained with or is served at: the one recorded with a saved adapter
+     * ({@code graft_task.json}), else {@value #DEFAULT_MAX_LENGTH} capped at the encoder's positions.
+     */
+    public int maxLength() {
+        return maxLength;
+    }
+
+    /**
+     * Sets the token limit per example (training sets it from its config; loading from what the adapter recorded;
+     * a user's {@code --max-length} overrides both).
+     *
+     * @throws GraftException when {@code tokens} is below 2 or beyond the encoder's position embeddings
+     */
+    public TaskModel maxLength(int tokens) {
+        int positions = base.info().maxPositions();
+        if (tokens < 2 || tokens > positions) {
+            throw new GraftException("max length " + tokens + " is outside what " + base.info().id() + " supports (2 to "
+                    + positions + " tokens, its max_position_embeddings)");
+        }
+        this.maxLength = tokens;
+        return this;
     }
 
     /** Per-example predictions in input order: class probabilities, label probabilities, or the value. */

@@ -52,6 +52,8 @@ public final class Trainer {
     public Trainer(TaskModel model, TrainingConfig config, Path runDir, Progress progress) {
         this.model = model;
         this.config = config;
+        // what it trains at is what it is saved with and served at; no text can use more than the encoder's positions
+        model.maxLength(Math.min(config.maxLength(), model.base().info().maxPositions()));
         this.runDir = runDir;
         this.progress = progress == null ? Progress.NONE : progress;
     }
@@ -87,7 +89,7 @@ public final class Trainer {
         for (Example e : eval) {
             Targets.checkLabel(model.labels(), e); // a label only seen at evaluation fails now, not after training
         }
-        List<TokenizedText> tokens = model.tokenize(train, config.maxLength());
+        List<TokenizedText> tokens = model.tokenize(train, model.maxLength());
         List<TokenizedText> pairTokens = task == Task.RETRIEVAL ? pairTokens(train) : null;
 
         Map<String, Parameter> params = model.trainable();
@@ -164,7 +166,7 @@ public final class Trainer {
                         lossSum = 0;
                         lossCount = 0;
                         if (!eval.isEmpty()) {
-                            Map<String, Double> metrics = Evaluator.evaluate(model, eval, config.maxLength(), config.batchSize() * 2);
+                            Map<String, Double> metrics = Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2);
                             record.put("eval", metrics);
                             Double value = metrics.get(selection);
                             if (value == null) {
@@ -211,7 +213,7 @@ public final class Trainer {
             }
             params.values().forEach(p -> p.getArray().setRequiresGradient(false));
             Map<String, Double> finalMetrics = eval.isEmpty() ? Map.of()
-                    : Evaluator.evaluate(model, eval, config.maxLength(), config.batchSize() * 2);
+                    : Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2);
             if (checkpoints != null) {
                 checkpoints.plot(history, selection);
             }
@@ -226,7 +228,7 @@ public final class Trainer {
         for (Example e : train) {
             pairs.add(e.pair());
         }
-        return model.base().tokenizer().encodeAll(pairs, config.maxLength());
+        return model.base().tokenizer().encodeAll(pairs, model.maxLength());
     }
 
     /** The shuffled example order of one epoch, a function of (seed, epoch) only. */
@@ -263,7 +265,7 @@ public final class Trainer {
                 float value = loss.getFloat();
                 if (Float.isFinite(value)) {
                     gc.backward(config.accumulation() == 1 ? loss
-                            : loss.div(dev.graft.model.Arrays2.scalar(scope, config.accumulation())));
+                            : loss.div(dev.graft.runtime.Arrays2.scalar(scope, config.accumulation())));
                 }
                 return value;
             }
@@ -310,7 +312,7 @@ public final class Trainer {
             if (v == null) {
                 throw new GraftException("checkpoint lacks parameter '" + k + "'");
             }
-            dev.graft.model.Arrays2.assign(p.getArray(), v);
+            dev.graft.runtime.Arrays2.assign(p.getArray(), v);
         });
     }
 

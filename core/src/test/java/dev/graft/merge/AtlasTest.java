@@ -15,9 +15,9 @@ import dev.graft.train.Example;
 import dev.graft.train.LabelSpace;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
+import dev.graft.train.ToyTasks;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
-import dev.graft.train.ToyTasks;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -71,7 +71,7 @@ class AtlasTest {
                     noise.put(e.getKey(), z);
                 }
                 // back to θ₀, keeping the fine-tuned head (the target task's)
-                base.namedParameters().forEach((k, p) -> dev.graft.model.Arrays2.assign(p.getArray(), theta0.get(k)));
+                base.namedParameters().forEach((k, p) -> dev.graft.runtime.Arrays2.assign(p.getArray(), theta0.get(k)));
                 Atlas atlas = new Atlas(model, List.of(tau, noise));
                 int nb = atlas.blocks().size();
                 assertTrue(nb > 10);

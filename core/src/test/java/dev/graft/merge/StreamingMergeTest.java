@@ -10,6 +10,7 @@ import dev.graft.GraftException;
 import dev.graft.io.safetensors.DType;
 import dev.graft.io.safetensors.SafetensorsStore;
 import dev.graft.runtime.Progress;
+import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,7 +153,7 @@ class StreamingMergeTest {
         // a classifier head with its task file becomes a head-only adapter on the merged backbone
         assertTrue(Files.isRegularFile(head.resolve("adapter_model.safetensors")) && Files.isRegularFile(head.resolve("graft_task.json"))
                 && Files.isRegularFile(head.resolve("adapter_config.json")), "head adapter files");
-        assertEquals("../..", dev.graft.peft.AdapterFiles.readTask(head) == null ? null
+        assertEquals("../..", TaskModelFiles.readTask(head) == null ? null
                 : new com.fasterxml.jackson.databind.ObjectMapper().readTree(head.resolve("graft_task.json").toFile()).get("base_model").asText());
     }
 }

@@ -19,6 +19,7 @@ import dev.graft.train.ToyTasks;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
+import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,7 +68,7 @@ class MethodsLearnTest {
                 TrainingResult r = new Trainer(model, tc, null, null).train(train, train, false);
                 assertEquals(1.0, r.finalMetrics().get("accuracy"), 1e-9, method + " fits the task: " + r.finalMetrics());
                 predictions = model.predict(train, 16, 16);
-                AdapterFiles.save(model, adapter, 16);
+                TaskModelFiles.save(model, adapter);
                 if (model.adaptation().canMerge() && !method.equals("full")) {
                     model.adaptation().merge();
                     float[][] merged = model.predict(train, 16, 16);
@@ -78,7 +79,7 @@ class MethodsLearnTest {
             }
             if (!method.equals("full") && !(method.equals("lora") || method.equals("ia3"))) {
                 // base weights untouched by a non-merging method: loading the adapter onto the same base reproduces it
-                try (TaskModel loaded = AdapterFiles.load(base, adapter, null)) {
+                try (TaskModel loaded = TaskModelFiles.load(base, adapter, null)) {
                     float[][] again = loaded.predict(train, 16, 16);
                     for (int i = 0; i < again.length; i++) {
                         assertArrayEquals(predictions[i], again[i], 1e-6f, method + " save -> load");
@@ -89,7 +90,7 @@ class MethodsLearnTest {
         if (method.equals("lora")) {
             // LoRA was merged into that base above: load a fresh base and the saved adapter instead
             try (EncoderModel fresh = TinyBert.create(dir.resolve("fresh"), 11, 0.2);
-                 TaskModel loaded = AdapterFiles.load(fresh, dir.resolve("adapter"), null)) {
+                 TaskModel loaded = TaskModelFiles.load(fresh, dir.resolve("adapter"), null)) {
                 float[][] again = loaded.predict(train, 16, 16);
                 for (int i = 0; i < again.length; i++) {
                     assertArrayEquals(predictions[i], again[i], 1e-5f, "LoRA save -> load on a fresh copy of the base");

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
-import dev.graft.io.TensorFiles;
 import dev.graft.io.TensorSource;
 import dev.graft.io.safetensors.SafetensorsWriter;
+import dev.graft.io.tensors.TensorFiles;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
@@ -18,9 +18,10 @@ import dev.graft.model.Pooling;
 import dev.graft.model.bert.BertConfig;
 import dev.graft.model.bert.BertModel;
 import dev.graft.testing.TinyBert;
+import dev.graft.text.TextTokenizer;
 import dev.graft.train.Example;
 import dev.graft.train.TaskModel;
-import dev.graft.text.TextTokenizer;
+import dev.graft.tune.TaskModelFiles;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +32,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,7 +77,7 @@ class PeftWrittenAdapterTest {
         double scale = cfg.get("lora_alpha").asDouble() / cfg.get("r").asDouble();
 
         float[][] got;
-        try (TaskModel model = AdapterFiles.load(base, dir, null)) {
+        try (TaskModel model = TaskModelFiles.load(base, dir, null)) {
             assertEquals(List.of("LABEL_0", "LABEL_1"), model.labels().names());
             assertEquals(Pooling.POOLER, model.pooling());
             got = model.predict(TEXTS.stream().map(t -> new Example(t, null, null, "test")).toList(), 64, 8);
@@ -93,13 +94,13 @@ class PeftWrittenAdapterTest {
     @Test
     void keysThatChangeTheMeaningAreRefusedAndHarmlessOnesTolerated() throws Exception {
         Path extra = adapterDir("extra-key", Map.of("some_future_option", JSON.readTree("true")));
-        try (TaskModel model = AdapterFiles.load(base, extra, null)) {
+        try (TaskModel model = TaskModelFiles.load(base, extra, null)) {
             assertEquals(2, model.labels().names().size());
         }
         for (Map.Entry<String, String> e : Map.of("layers_to_transform", "[0, 1]", "rank_pattern", "{\"query\": 4}",
                 "bias", "\"all\"", "fan_in_fan_out", "true").entrySet()) {
             Path dir = adapterDir(e.getKey(), Map.of(e.getKey(), JSON.readTree(e.getValue())));
-            GraftException ex = assertThrows(GraftException.class, () -> AdapterFiles.load(base, dir, null).close());
+            GraftException ex = assertThrows(GraftException.class, () -> TaskModelFiles.load(base, dir, null).close());
             assertTrue(ex.getMessage().contains(e.getKey()), ex.getMessage());
         }
     }
@@ -114,7 +115,7 @@ class PeftWrittenAdapterTest {
         t.forEach((k, v) -> w.addFloats(k, shapes.get(k), v));
         w.addFloats("base_model.model.bert.encoder.layer.0.attention.self.key.lora_A.weight", new long[] {8, 768}, new float[8 * 768]);
         w.write(dir.resolve(AdapterFiles.WEIGHTS));
-        GraftException ex = assertThrows(GraftException.class, () -> AdapterFiles.load(base, dir, null).close());
+        GraftException ex = assertThrows(GraftException.class, () -> TaskModelFiles.load(base, dir, null).close());
         assertTrue(ex.getMessage().contains("attention.self.key.lora_A"), ex.getMessage());
     }
 

@@ -2,8 +2,8 @@ package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import dev.graft.model.Arrays2;
 import dev.graft.GraftException;
+import dev.graft.runtime.Arrays2;
 import java.util.Set;
 
 /** The FFN activations HF BERT configs name in {@code hidden_act}. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.GraftException;
+import dev.graft.io.onnx.OnnxGraph;
 import dev.graft.model.Architecture;
 import dev.graft.model.Encoder;
 import java.util.Set;
@@ -50,5 +51,11 @@ public final class BertArchitecture implements Architecture {
         }
         boolean encoderPart = n.startsWith("embeddings.") || n.startsWith("encoder.") || n.startsWith("pooler.");
         return encoderPart && !n.endsWith("position_ids") ? n : null;
+    }
+
+    @Override
+    public OnnxImport importOnnx(OnnxGraph graph, String source, int fallbackHeads) {
+        BertOnnxImport weights = new BertOnnxImport(graph, source);
+        return new OnnxImport(weights, JSON.valueToTree(weights.config(fallbackHeads)));
     }
 }

@@ -2,11 +2,11 @@ package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import dev.graft.model.Arrays2;
 import dev.graft.model.nn.HfEmbedding;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfModule;
 import dev.graft.model.nn.InputHook;
+import dev.graft.runtime.Arrays2;
 
 /** HF {@code embeddings}: word + position + token-type lookups, then layer norm and dropout. */
 public final class BertEmbeddings extends HfModule {

@@ -1,10 +1,10 @@
 package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
-import dev.graft.model.Arrays2;
 import dev.graft.model.nn.AttentionHook;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import dev.graft.runtime.Arrays2;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

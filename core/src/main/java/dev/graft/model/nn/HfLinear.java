@@ -36,7 +36,7 @@ public class HfLinear extends HfModule {
         for (LinearHook h : hooks) {
             NDArray next = h.beforeLinear(this, input, training);
             if (input != x) {
-                input = dev.graft.model.Arrays2.replace(input, next);
+                input = dev.graft.runtime.Arrays2.replace(input, next);
             } else {
                 input = next;
             }
@@ -46,7 +46,7 @@ public class HfLinear extends HfModule {
             input.close();
         }
         for (LinearHook h : hooks) {
-            y = dev.graft.model.Arrays2.replace(y, h.afterLinear(this, x, y, training));
+            y = dev.graft.runtime.Arrays2.replace(y, h.afterLinear(this, x, y, training));
         }
         return y;
     }

@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.io.Provenance;
 import dev.graft.peft.AdapterFiles;
-import dev.graft.peft.Provenance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,7 +148,7 @@ public final class AdapterLibrary {
                     throw new GraftException(source.dir().resolve(AdapterFiles.WEIGHTS) + ": tensor '" + e.getKey() + "' has "
                             + v.length + " values, expected " + e.getValue().getArray().getShape() + " for this base model");
                 }
-                dev.graft.model.Arrays2.assign(e.getValue().getArray(), v);
+                dev.graft.runtime.Arrays2.assign(e.getValue().getArray(), v);
             }
         }
     }

@@ -85,7 +85,7 @@ public final class BottleneckAdapter {
                 case KAIMING_UNIFORM -> (float) ((rng.nextDouble() * 2 - 1) * bound);
             };
         }
-        Parameter dw = trainable(DOWN_WEIGHT, Parameter.Type.WEIGHT, dev.graft.model.Arrays2.owned(manager, down, new Shape(bottleneck, hidden)));
+        Parameter dw = trainable(DOWN_WEIGHT, Parameter.Type.WEIGHT, dev.graft.runtime.Arrays2.owned(manager, down, new Shape(bottleneck, hidden)));
         Parameter db = trainable(DOWN_BIAS, Parameter.Type.BIAS, manager.zeros(new Shape(bottleneck)));
         Parameter uw = trainable(UP_WEIGHT, Parameter.Type.WEIGHT, manager.zeros(new Shape(hidden, bottleneck)));
         Parameter ub = trainable(UP_BIAS, Parameter.Type.BIAS, manager.zeros(new Shape(hidden)));

@@ -133,7 +133,7 @@ public final class SequentialAdapters implements PeftMethod {
                         mean[i] += v[i] / sources.size();
                     }
                 }
-                dev.graft.model.Arrays2.assign(e.getValue().getArray(), mean);
+                dev.graft.runtime.Arrays2.assign(e.getValue().getArray(), mean);
             }
         }
     }

@@ -3,7 +3,7 @@ package dev.graft.peft.fusion;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import dev.graft.model.Arrays2;
+import dev.graft.runtime.Arrays2;
 import java.util.Random;
 
 /**

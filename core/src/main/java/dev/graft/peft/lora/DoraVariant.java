@@ -50,7 +50,7 @@ final class DoraVariant {
         NDArray g = scale(delta.add(layer.weight().getArray())); // delta first: results stay in the batch's manager
         NDArray base = Linear.linear(x, layer.weight().getArray(), null).singletonOrThrow();
         var m = x.getManager();
-        return y.add(base.mul(g.sub(dev.graft.model.Arrays2.scalar(m, 1f))))
-                .add(update.mul(dev.graft.model.Arrays2.scalar(m, scaling)).mul(g));
+        return y.add(base.mul(g.sub(dev.graft.runtime.Arrays2.scalar(m, 1f))))
+                .add(update.mul(dev.graft.runtime.Arrays2.scalar(m, scaling)).mul(g));
     }
 }

@@ -3,7 +3,7 @@ package dev.graft.peft.lst;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.graft.model.Arrays2;
+import dev.graft.runtime.Arrays2;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import dev.graft.model.Arrays2;
 import dev.graft.model.bert.BertConfig;
 import dev.graft.model.bert.BertLayer;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import dev.graft.runtime.Arrays2;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -47,7 +47,7 @@ final class ParallelAdapterHook implements LinearHook {
         input.remove();
         // y first so the sum stays in the batch's manager; out of place, autograd keeps y and the branch intact
         NDArray branch = adapter.forward(ffnIn);
-        return y.add(branch.mul(dev.graft.model.Arrays2.scalar(branch.getManager(), scaling))); // owned scalar: see Arrays2.scalar
+        return y.add(branch.mul(dev.graft.runtime.Arrays2.scalar(branch.getManager(), scaling))); // owned scalar: see Arrays2.scalar
     }
 
     void install() {

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import dev.graft.model.Arrays2;
+import dev.graft.runtime.Arrays2;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import dev.graft.model.Arrays2;
+import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Engines;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -10,12 +10,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.PeftMethods;
-import dev.graft.peft.Provenance;
 import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.LabelSpace;
@@ -24,6 +24,7 @@ import dev.graft.train.TaskModel;
 import dev.graft.train.ToyTasks;
 import dev.graft.train.Trainer;
 import dev.graft.train.TrainingConfig;
+import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,7 +88,7 @@ class CompositionTest {
                 .withMaxLength(16).withWarmupRatio(0);
         new Trainer(model, tc, null, null).train(data, List.of(), false);
         if (out != null) {
-            AdapterFiles.save(model, out, 16);
+            TaskModelFiles.save(model, out);
             Provenance.write(out, Provenance.create("adapter", base.info().id(), "tiny-sha", Map.of(), cfg, seed, Map.of()));
         }
         return model;
@@ -118,7 +119,7 @@ class CompositionTest {
     @CsvSource({"scalearn,0.05", "scalearn-uniform,0.05", "scalearn++,0.05", "scalearn-uniform++,0.05"})
     void scaLearnWeightsTheMatchingSourceAndMatchesItsAccuracy(String method, double lr) {
         double sourceAccuracy;
-        try (TaskModel source = AdapterFiles.load(base, sources.get(0), null)) {
+        try (TaskModel source = TaskModelFiles.load(base, sources.get(0), null)) {
             sourceAccuracy = accuracy(source, TARGET_TEST);
         }
         Path saved = dir.resolve("composed-" + method);
@@ -149,7 +150,7 @@ class CompositionTest {
         for (int i = 0; i < 3 && !method.equals("adapter"); i++) {
             assertTrue(Files.isRegularFile(saved.resolve("sources/" + i + "/adapter_model.safetensors")), "source " + i + " copied");
         }
-        try (TaskModel loaded = AdapterFiles.load(base, saved, null)) {
+        try (TaskModel loaded = TaskModelFiles.load(base, saved, null)) {
             assertEquals(method, loaded.method().name());
             float[][] after = loaded.predict(TARGET_TEST, 16, 32);
             for (int i = 0; i < before.length; i++) {
@@ -224,7 +225,7 @@ class CompositionTest {
         train("scalearn-uniform", sourcesOption(sources), TARGET_TRAIN, 0.05, 1, saved, 7).close();
         Files.copy(sources.get(1).resolve(AdapterFiles.WEIGHTS), saved.resolve("sources/0/" + AdapterFiles.WEIGHTS),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        GraftException hash = assertThrows(GraftException.class, () -> AdapterFiles.load(base, saved, null).close());
+        GraftException hash = assertThrows(GraftException.class, () -> TaskModelFiles.load(base, saved, null).close());
         assertTrue(hash.getMessage().contains("SHA-256") && hash.getMessage().contains("sources/0"), hash.getMessage());
     }
 

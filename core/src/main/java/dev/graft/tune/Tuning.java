@@ -1,11 +1,15 @@
-package dev.graft.peft;
+package dev.graft.tune;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
+import dev.graft.peft.AdapterFiles;
+import dev.graft.peft.PeftMethod;
+import dev.graft.peft.PeftMethods;
 import dev.graft.runtime.Progress;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
@@ -226,7 +230,7 @@ public final class Tuning {
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
             TrainingResult r = new Trainer(tm, c, output, progress).train(train, eval, resume);
-            AdapterFiles.save(tm, output, c.maxLength());
+            TaskModelFiles.save(tm, output);
             Map<String, Object> resolved = new LinkedHashMap<>();
             resolved.put("method", m.name());
             resolved.put("method_config", methodConfig);

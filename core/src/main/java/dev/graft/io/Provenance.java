@@ -1,9 +1,8 @@
-package dev.graft.peft;
+package dev.graft.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
-import dev.graft.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;

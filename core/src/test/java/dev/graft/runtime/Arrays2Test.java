@@ -1,11 +1,10 @@
-package dev.graft.model;
+package dev.graft.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import dev.graft.runtime.Engines;
 import org.junit.jupiter.api.Test;
 
 class Arrays2Test {

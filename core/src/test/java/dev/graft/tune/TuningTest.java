@@ -1,4 +1,4 @@
-package dev.graft.peft;
+package dev.graft.tune;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.GraftException;
+import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
@@ -42,7 +43,7 @@ class TuningTest {
             JsonNode prov = new ObjectMapper().readTree(out.resolve(Provenance.FILE).toFile());
             assertTrue(prov.toString().contains("train.csv"), "provenance names the data file: " + prov);
 
-            try (TaskModel loaded = AdapterFiles.load(base, out, null)) {
+            try (TaskModel loaded = TaskModelFiles.load(base, out, null)) {
                 float[][] p = loaded.predict(data, 16, 16);
                 for (int i = 0; i < data.size(); i++) {
                     int argmax = p[i][0] >= p[i][1] ? 0 : 1;

@@ -1,4 +1,4 @@
-package dev.graft.io;
+package dev.graft.io.tensors;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Parameter;

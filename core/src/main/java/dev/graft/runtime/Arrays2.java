@@ -1,4 +1,4 @@
-package dev.graft.model;
+package dev.graft.runtime;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
