@@ -28,7 +28,7 @@ import java.util.SplittableRandom;
  * Multi-Task Model Merging with Sparse Masks", ECCV 2024, arXiv:2312.06795; magnitude pruning as used by PEFT's
  * {@code magnitude_prune}.
  */
-public final class TaskArithmeticMerge implements MergeMethod {
+public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskArithmeticMerge.Prepared> {
     /** How each task vector is sparsified before combining. */
     public enum Sparsify { NONE, MAGNITUDE, RANDOM, BREADCRUMBS }
 
@@ -60,6 +60,11 @@ public final class TaskArithmeticMerge implements MergeMethod {
     }
 
     @Override
+    public ElementWise<?> elementWise() {
+        return this;
+    }
+
+    @Override
     public Set<String> modelParameters() {
         return switch (sparsify) {
             case NONE -> Set.of("weight");
@@ -83,7 +88,8 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * The magnitude ranks whose threshold model i needs (k-th largest |τᵢ|, 1-based): none, the kept count, or
      * (breadcrumbs) the outlier count and the upper end of the kept band.
      */
-    long[] ranks(MergeInput in, int i, long n) {
+    @Override
+    public long[] magnitudeRanks(MergeInput in, int i, long n) {
         double density = in.modelParam(i, "density", 1);
         return switch (sparsify) {
             case MAGNITUDE -> density >= 1 ? new long[0] : new long[] {TaskVectors.keepCount(density, n)};
@@ -103,7 +109,8 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * Prepares a tensor given each model's thresholds ({@code thresholds[i][j]} is the ranks(i)[j]-th largest
      * magnitude of τᵢ).
      */
-    Prepared prepare(MergeInput in, float[][] thresholds, long n) {
+    @Override
+    public Prepared prepare(MergeInput in, float[][] thresholds, long n) {
         int k = in.count();
         double[] w = new double[k];
         float[] lo = new float[k];
@@ -112,7 +119,7 @@ public final class TaskArithmeticMerge implements MergeMethod {
         for (int i = 0; i < k; i++) {
             w[i] = in.modelParam(i, "weight", 1);
             density[i] = in.modelParam(i, "density", 1);
-            long[] r = ranks(in, i, n);
+            long[] r = magnitudeRanks(in, i, n);
             lo[i] = Float.NEGATIVE_INFINITY; // keeps everything
             hi[i] = Float.POSITIVE_INFINITY;
             if (sparsify == Sparsify.MAGNITUDE && r.length == 1) {
@@ -123,6 +130,12 @@ public final class TaskArithmeticMerge implements MergeMethod {
             }
         }
         return new Prepared(w, lo, hi, density, null);
+    }
+
+    @Override
+    public Ranges ranges(MergeInput meta, Prepared p) {
+        Draws draws = new Draws(meta.count()); // DARE's streams run on from range to range
+        return (start, base, models, fishers, len, out) -> mergeRange(meta, p, start, base, models, len, out, draws);
     }
 
     /**
@@ -277,7 +290,7 @@ public final class TaskArithmeticMerge implements MergeMethod {
         int n = in.size();
         float[][] thr = new float[k][];
         for (int i = 0; i < k; i++) {
-            long[] r = ranks(in, i, n);
+            long[] r = magnitudeRanks(in, i, n);
             thr[i] = new float[r.length];
             if (r.length > 0) {
                 float[] d = TaskVectors.delta(in.models().get(i), base);

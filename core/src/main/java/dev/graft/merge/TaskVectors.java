@@ -56,8 +56,18 @@ public final class TaskVectors {
         if (density >= 1) {
             return;
         }
-        int k = keepCount(density, x.length);
-        float thr = kthLargestMagnitude(x, k);
+        keepTopMagnitude(x, keepCount(density, x.length));
+    }
+
+    /**
+     * Magnitude pruning in place to {@code count} elements: keeps those whose |x| is at least the count-th largest
+     * magnitude (ties with it all kept), zeroes the others; count ≥ n keeps everything.
+     */
+    public static void keepTopMagnitude(float[] x, int count) {
+        if (count >= x.length) {
+            return;
+        }
+        float thr = kthLargestMagnitude(x, count);
         for (int i = 0; i < x.length; i++) {
             if (!(Math.abs(x[i]) >= thr)) {
                 x[i] = 0f;
