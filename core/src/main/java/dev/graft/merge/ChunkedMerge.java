@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -419,22 +418,7 @@ final class ChunkedMerge {
             fs.add(CompletableFuture.runAsync(() -> task.run(cc), pool));
         }
         for (CompletableFuture<Void> f : fs) {
-            get(f, "chunk");
-        }
-    }
-
-    private static <T> T get(CompletableFuture<T> f, String what) throws IOException {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException("merging " + what + " failed: " + c, c);
+            OrderedWindow.await(f, "chunk");
         }
     }
 }

@@ -64,16 +64,25 @@ final class OrderedWindow<T> implements AutoCloseable {
         producer.start();
     }
 
-    /**
-     * The next result in index order, waiting for it; frees its slot. A task's RuntimeException is rethrown as is,
-     * anything else as an IOException naming {@code what}.
-     */
+    /** The next result in index order, waiting for it; frees its slot. Failures as {@link #await}. */
     T take(String what) throws IOException {
         CompletableFuture<T> f = results.get(next++);
         try {
-            T r = f.get();
+            T r = await(f, what);
             f.obtrudeValue(null); // the window holds no taken result
             return r;
+        } finally {
+            window.release();
+        }
+    }
+
+    /**
+     * A future's result; a RuntimeException or Error from the task is rethrown as is, anything else as an
+     * IOException naming {@code what}.
+     */
+    static <T> T await(CompletableFuture<T> f, String what) throws IOException {
+        try {
+            return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted");
@@ -86,8 +95,6 @@ final class OrderedWindow<T> implements AutoCloseable {
                 throw err;
             }
             throw new IOException("merging " + what + " failed: " + c, c);
-        } finally {
-            window.release();
         }
     }
 
