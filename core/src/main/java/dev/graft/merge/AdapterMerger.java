@@ -49,21 +49,17 @@ final class AdapterMerger {
             check(ads);
             LoraAdapter first = ads.get(0);
             String method = cfg.method();
-            if (method.equals("fisher")) {
-                throw new GraftException("merge_method fisher needs models, not adapters: write each as BASE+ADAPTER"
+            PeftCombination peft = PeftCombination.byName(method);
+            MergeMethod dense = peft == null ? MergeMethods.byName(method) : null;
+            if (dense != null && dense.needsFishers()) {
+                throw new GraftException("merge_method " + method + " needs models, not adapters: write each as BASE+ADAPTER"
                         + " (graft fisher gives the Fisher of those effective weights)");
             }
             int maxRank = ads.stream().mapToInt(LoraAdapter::rank).max().orElse(1);
             Map<String, Double> global0 = MergeConfig.resolve(cfg.parameters(), "", -1, 0);
             int rank = (int) Math.round(global0.getOrDefault("rank", (double) maxRank));
-            if (method.equals("peft_cat")) {
-                rank = ads.stream().mapToInt(LoraAdapter::rank).sum();
-            } else if (method.startsWith("peft_") && !method.equals("peft_svd")) {
-                if (ads.stream().mapToInt(LoraAdapter::rank).distinct().count() > 1) {
-                    throw new GraftException(method + " needs adapters of equal rank (got "
-                            + ads.stream().map(a -> a.dir().getFileName() + " r=" + a.rank()).toList() + "); use peft_cat or peft_svd");
-                }
-                rank = maxRank;
+            if (peft != null) {
+                rank = peft.rank(ads, rank);
             }
             if (rank <= 0) {
                 throw new GraftException("parameters.rank: must be positive, got " + rank);
@@ -84,18 +80,22 @@ final class AdapterMerger {
                 int outDim = (int) bs[0];
                 float[] a;
                 float[] b;
-                if (method.startsWith("peft_")) {
-                    float[][] ab = peft(method, ads, module, mp, global, cfg.seed(), rank, outDim, in);
+                if (peft != null) {
+                    double[] w = new double[ads.size()];
+                    for (int i = 0; i < w.length; i++) {
+                        Double v = mp.get(i).get("weight");
+                        w[i] = v != null ? v : global.getOrDefault("weight", 1.0);
+                    }
+                    float[][] ab = peft.combine(ads, module, w, new PeftCombination.Factors(rank, outDim, in, mp, global, cfg.seed()));
                     a = ab[0];
                     b = ab[1];
                 } else {
-                    MergeMethod m = MergeMethods.byName(method);
                     List<float[]> deltas = new ArrayList<>();
                     for (LoraAdapter ad : ads) {
                         deltas.add(ad.delta(module));
                     }
-                    float[] zero = m.needsBase() ? new float[outDim * in] : null;
-                    float[] merged = m.merge(new MergeInput(module, layer, zero, deltas, mp, global, cfg.seed(), null));
+                    float[] zero = dense.needsBase() ? new float[outDim * in] : null;
+                    float[] merged = dense.merge(new MergeInput(module, layer, zero, deltas, mp, global, cfg.seed(), null));
                     Lowrank.Factors f = Lowrank.truncatedSvd(merged, outDim, in, rank);
                     a = f.a();
                     b = f.b();
@@ -186,121 +186,6 @@ final class AdapterMerger {
         if (!diffs.isEmpty()) {
             throw new GraftException("cannot merge adapters that differ: " + String.join("; ", diffs));
         }
-    }
-
-    /** PEFT's combinations; returns {A [rank, in], B [out, rank]}. */
-    static float[][] peft(String method, List<LoraAdapter> ads, String module, List<Map<String, Double>> mp,
-                          Map<String, Double> global, long seed, int rank, int out, int in) {
-        int k = ads.size();
-        double[] w = new double[k];
-        for (int i = 0; i < k; i++) {
-            Double v = mp.get(i).get("weight");
-            w[i] = v != null ? v : global.getOrDefault("weight", 1.0);
-        }
-        switch (method) {
-            case "peft_cat" -> {
-                float[] a = new float[rank * in];
-                float[] b = new float[out * rank];
-                int row = 0;
-                for (int i = 0; i < k; i++) {
-                    LoraAdapter ad = ads.get(i);
-                    int r = ad.rank();
-                    float[] ai = ad.a(module);
-                    float[] bi = ad.b(module);
-                    float f = (float) (w[i] * ad.scale());
-                    for (int j = 0; j < r * in; j++) {
-                        a[row * in + j] = ai[j] * f;
-                    }
-                    for (int o = 0; o < out; o++) {
-                        for (int c = 0; c < r; c++) {
-                            b[o * rank + row + c] = bi[o * r + c];
-                        }
-                    }
-                    row += r;
-                }
-                return new float[][] {a, b};
-            }
-            case "peft_svd" -> {
-                float[] sum = new float[out * in];
-                for (int i = 0; i < k; i++) {
-                    float[] d = ads.get(i).delta(module);
-                    for (int j = 0; j < d.length; j++) {
-                        sum[j] += (float) (w[i] * d[j]);
-                    }
-                }
-                Lowrank.Factors f = Lowrank.truncatedSvd(sum, out, in, rank);
-                return new float[][] {f.a(), f.b()};
-            }
-            default -> {
-                double[] sw = new double[k];
-                for (int i = 0; i < k; i++) {
-                    sw[i] = Math.sqrt(w[i] * ads.get(i).scale());
-                }
-                List<float[]> as = new ArrayList<>();
-                List<float[]> bs = new ArrayList<>();
-                for (LoraAdapter ad : ads) {
-                    as.add(ad.a(module));
-                    bs.add(ad.b(module));
-                }
-                float[] a = peftCombine(method, as, sw, mp, global, seed, module + ".lora_A");
-                float[] b = peftCombine(method, bs, sw, mp, global, seed, module + ".lora_B");
-                return new float[][] {a, b};
-            }
-        }
-    }
-
-    /** PEFT's merge_utils semantics over equally-shaped tensors with weights w. */
-    static float[] peftCombine(String method, List<float[]> ts, double[] w, List<Map<String, Double>> mp,
-                               Map<String, Double> global, long seed, String name) {
-        int k = ts.size();
-        int n = ts.get(0).length;
-        float[][] t = new float[k][];
-        for (int i = 0; i < k; i++) {
-            t[i] = ts.get(i).clone();
-            Double dv = mp.get(i).get("density");
-            double density = dv != null ? dv : global.getOrDefault("density", 1.0);
-            switch (method) {
-                case "peft_ties", "peft_magnitude_prune" -> {
-                    int keep = (int) Math.floor(density * n); // PEFT: int(density * numel)
-                    TaskVectors.keepTopMagnitude(t[i], (double) keep / n);
-                }
-                case "peft_dare_linear", "peft_dare_ties" -> TaskVectors.dropAndRescale(t[i], density, TaskVectors.streamSeed(seed, name, i));
-                case "peft_linear" -> { }
-                default -> throw new GraftException("unknown PEFT combination " + method);
-            }
-        }
-        boolean ties = method.equals("peft_ties") || method.equals("peft_dare_ties");
-        float[] out = new float[n];
-        if (!ties) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int i = 0; i < k; i++) {
-                    s += w[i] * t[i][j];
-                }
-                out[j] = (float) s;
-            }
-            return out;
-        }
-        boolean frequency = global.getOrDefault("majority_sign_frequency", 0.0) != 0;
-        for (int j = 0; j < n; j++) {
-            double mass = 0;
-            for (int i = 0; i < k; i++) {
-                double v = w[i] * t[i][j];
-                mass += frequency ? Math.signum(v) : v;
-            }
-            double sign = Math.signum(mass);
-            double s = 0;
-            int count = 0;
-            for (int i = 0; i < k; i++) {
-                double v = w[i] * t[i][j];
-                if (Math.signum(v) == sign) {
-                    s += v;
-                    count++;
-                }
-            }
-            out[j] = (float) (s / Math.max(1, count));
-        }
-        return out;
     }
 
     private static void writeAdapter(Path dir, ObjectNode config, Map<String, float[]> tensors, Map<String, long[]> shapes,

@@ -12,27 +12,19 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
 
 /**
- * Merges one tensor in chunks of {@link TaskArithmeticMerge#CHUNK} elements, so no whole tensor is ever held:
- * each chunk of every input is mapped, converted, merged and written, then dropped. Element-wise methods (linear,
- * layer swap, Fisher, and the task-vector family without magnitude pruning) need one pass; TIES, magnitude pruning
- * and breadcrumbs first find their exact magnitude thresholds with a two-pass radix select ({@link RadixSelect}).
- * The task-vector methods walk each mapped chunk in cache-sized blocks ({@link ChunkBlocks}). Results are
- * bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged
- * chunks wait for the writer.
+ * Merges one tensor of an {@link ElementWise} method in chunks of {@link TaskArithmeticMerge#CHUNK} elements, so no
+ * whole tensor is ever held: each chunk of every input is mapped, converted, merged and written, then dropped. A
+ * method without magnitude ranks (linear, layer swap, Fisher, task arithmetic, DARE) needs one pass; one that asks
+ * for ranks (TIES, magnitude pruning, breadcrumbs) first gets its exact magnitude thresholds from a two-pass radix
+ * select ({@link RadixSelect}). Each mapped chunk is walked in cache-sized blocks ({@link ChunkBlocks}). Results are
+ * bit-identical to the whole-tensor path. Chunks run on the merge pool; at most 2 × threads merged chunks wait for
+ * the writer ({@link OrderedWindow}).
  */
 final class ChunkedMerge {
     private ChunkedMerge() {
-    }
-
-    /** True if {@code method} can be merged chunk by chunk. */
-    static boolean supports(MergeMethod method) {
-        return method instanceof TaskArithmeticMerge || method instanceof LinearMerge || method instanceof LayerSwapMerge
-                || method instanceof FisherMerge;
     }
 
     /** The inputs of one tensor. */
@@ -40,7 +32,7 @@ final class ChunkedMerge {
                   List<SafetensorsStore> fishers, List<Map<String, Double>> modelParams, Map<String, Double> params, long seed) {
     }
 
-    private record Chunk(float[] base, List<float[]> models, List<float[]> fishers, int len) {
+    private record Chunk(float[] base, List<float[]> models, int len) {
     }
 
     /** Per-thread input buffers for the task-vector passes (a chunk task finishes with them before the next starts). */
@@ -54,13 +46,15 @@ final class ChunkedMerge {
             bufs = new float[k + 1][TaskArithmeticMerge.CHUNK];
             BUFFERS.set(bufs);
         }
-        in.base().readFloats(in.name(), from, bufs[k], len);
+        if (in.base() != null) {
+            in.base().readFloats(in.name(), from, bufs[k], len);
+        }
         List<float[]> ms = new ArrayList<>(k);
         for (int i = 0; i < k; i++) {
             in.models().get(i).readFloats(in.name(), from, bufs[i], len);
             ms.add(bufs[i]);
         }
-        return new Chunk(bufs[k], ms, null, len);
+        return new Chunk(in.base() == null ? null : bufs[k], ms, len);
     }
 
     /** This thread's pass-1 histograms, one per model, all zero (int counts: a chunk has at most 2³¹ elements). */
@@ -77,6 +71,15 @@ final class ChunkedMerge {
 
     /** Pass 1: counts the high 16 bits of |model − base| without materialising the difference (NaNs skipped). */
     private static void countHigh(int[] h, float[] m, float[] b, int len) {
+        if (b == null) { // task vectors over a zero base
+            for (int j = 0; j < len; j++) {
+                int a = Float.floatToRawIntBits(m[j]) & 0x7fffffff;
+                if (a <= 0x7f800000) {
+                    h[a >>> 16]++;
+                }
+            }
+            return;
+        }
         for (int j = 0; j < len; j++) {
             int a = Float.floatToRawIntBits(m[j] - b[j]) & 0x7fffffff;
             if (a <= 0x7f800000) {
@@ -85,36 +88,20 @@ final class ChunkedMerge {
         }
     }
 
-    private static Chunk read(Inputs in, long from, int len, boolean withFishers) {
-        float[] b = null;
-        if (in.base() != null) {
-            b = new float[len];
-            in.base().readFloats(in.name(), from, b, len);
-        }
-        List<float[]> ms = new ArrayList<>(in.models().size());
-        for (SafetensorsStore s : in.models()) {
-            float[] m = new float[len];
-            s.readFloats(in.name(), from, m, len);
-            ms.add(m);
-        }
-        List<float[]> fs = null;
-        if (withFishers && in.fishers() != null) {
-            fs = new ArrayList<>();
-            for (SafetensorsStore f : in.fishers()) {
-                if (f.names().contains(in.name())) {
-                    float[] v = new float[len];
-                    f.readFloats(in.name(), from, v, len);
-                    fs.add(v);
-                } else {
-                    fs.add(null);
-                }
-            }
-        }
-        return new Chunk(b, ms, fs, len);
-    }
-
     /** Merges and writes one tensor's bytes to {@code ch}. */
     static void write(FileChannel ch, MergeMethod method, Inputs in, DType dtype, ExecutorService pool, int threads)
+            throws IOException {
+        ElementWise<?> ew = method.elementWise();
+        if (ew == null) {
+            throw new GraftException("merge_method: " + method.name() + " cannot be merged chunk by chunk");
+        }
+        if (method.needsBase() && in.base() == null) {
+            throw new GraftException("base_model: merge method " + method.name() + " needs a base model");
+        }
+        write(ch, ew, in, dtype, pool, threads);
+    }
+
+    private static <P> void write(FileChannel ch, ElementWise<P> ew, Inputs in, DType dtype, ExecutorService pool, int threads)
             throws IOException {
         int chunk = TaskArithmeticMerge.CHUNK;
         long n = in.n();
@@ -122,121 +109,87 @@ final class ChunkedMerge {
         int k = in.models().size();
         MergeInput meta = new MergeInput(in.name(), in.layer(), null, Arrays.asList(new float[k][]), in.modelParams(), in.params(),
                 in.seed(), null);
-        TaskArithmeticMerge.Prepared prepared = null;
-        if (method instanceof TaskArithmeticMerge ta) {
-            if (in.base() == null) {
-                throw new GraftException("base_model: merge method " + ta.name() + " needs a base model");
-            }
-            RadixSelect[] sel = new RadixSelect[k];
-            boolean any = false;
-            for (int i = 0; i < k; i++) {
-                sel[i] = new RadixSelect(ta.ranks(meta, i, n));
-                any |= sel[i].needed();
-            }
-            if (any) {
-                // pass 1: high 16 bits of |τᵢ|
-                forEachChunk(pool, chunks, c -> {
-                    int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    int[][] h = highCounts(k);
-                    try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), in.name(), (long) c * chunk, len)) {
-                        for (int off = 0; off < len; off += ChunkBlocks.BLOCK) {
-                            int cnt = x.read(off);
-                            for (int i = 0; i < k; i++) {
-                                if (sel[i].needed()) {
-                                    countHigh(h[i], x.modelBlocks.get(i), x.baseBlock, cnt);
-                                }
-                            }
-                        }
-                    }
-                    for (int i = 0; i < k; i++) {
-                        if (sel[i].needed()) {
-                            sel[i].countHigh(h[i]);
-                            Arrays.fill(h[i], 0);
-                        }
-                    }
-                });
-                for (RadixSelect s : sel) {
-                    if (s.needed()) {
-                        s.finishHigh();
-                    }
-                }
-                long undecided = 0;
-                for (RadixSelect x : sel) {
-                    for (int r = 0; r < x.size(); r++) {
-                        undecided += x.needed() ? x.bucketCount(r) : 0;
-                    }
-                }
-                if (undecided <= fixupLimit) {
-                    writeWithFixups(ch, ta, meta, in, sel, dtype, pool, threads);
-                    return;
-                }
-                // pass 2: low 16 bits inside each rank's bucket
-                forEachChunk(pool, chunks, c -> {
-                    int len = (int) Math.min(chunk, n - (long) c * chunk);
-                    Chunk x = readReused(in, (long) c * chunk, len);
-                    for (int i = 0; i < k; i++) {
-                        if (sel[i].needed()) {
-                            float[] d = delta(x.models().get(i), x.base(), len);
-                            for (int r = 0; r < sel[i].size(); r++) {
-                                if (sel[i].bucket(r) >= 0) {
-                                    sel[i].countLow(r, RadixSelect.lowHistogram(d, len, sel[i].bucket(r)));
-                                }
-                            }
-                        }
-                    }
-                });
-            }
-            float[][] thr = new float[k][];
-            for (int i = 0; i < k; i++) {
-                thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
-            }
-            prepared = ta.prepare(meta, thr, n);
+        RadixSelect[] sel = new RadixSelect[k];
+        boolean any = false;
+        for (int i = 0; i < k; i++) {
+            sel[i] = new RadixSelect(ew.magnitudeRanks(meta, i, n));
+            any |= sel[i].needed();
         }
-        TaskArithmeticMerge.Prepared prep = prepared;
-        boolean fisher = method instanceof FisherMerge;
+        if (any) {
+            if (in.fishers() != null) { // the fix-up below re-merges gathered elements without their Fishers
+                throw new GraftException("merge_method: a method with magnitude thresholds cannot also read Fisher files");
+            }
+            // pass 1: high 16 bits of |τᵢ|
+            forEachChunk(pool, chunks, c -> {
+                int len = (int) Math.min(chunk, n - (long) c * chunk);
+                int[][] h = highCounts(k);
+                try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), null, in.name(), (long) c * chunk, len)) {
+                    for (int off = 0; off < len; off += ChunkBlocks.BLOCK) {
+                        int cnt = x.read(off);
+                        for (int i = 0; i < k; i++) {
+                            if (sel[i].needed()) {
+                                countHigh(h[i], x.modelBlocks.get(i), x.baseBlock, cnt);
+                            }
+                        }
+                    }
+                }
+                for (int i = 0; i < k; i++) {
+                    if (sel[i].needed()) {
+                        sel[i].countHigh(h[i]);
+                        Arrays.fill(h[i], 0);
+                    }
+                }
+            });
+            for (RadixSelect s : sel) {
+                if (s.needed()) {
+                    s.finishHigh();
+                }
+            }
+            long undecided = 0;
+            for (RadixSelect x : sel) {
+                for (int r = 0; r < x.size(); r++) {
+                    undecided += x.needed() ? x.bucketCount(r) : 0;
+                }
+            }
+            if (undecided <= fixupLimit) {
+                writeWithFixups(ch, ew, meta, in, sel, dtype, pool, threads);
+                return;
+            }
+            // pass 2: low 16 bits inside each rank's bucket
+            forEachChunk(pool, chunks, c -> {
+                int len = (int) Math.min(chunk, n - (long) c * chunk);
+                Chunk x = readReused(in, (long) c * chunk, len);
+                for (int i = 0; i < k; i++) {
+                    if (sel[i].needed()) {
+                        float[] d = delta(x.models().get(i), x.base(), len);
+                        for (int r = 0; r < sel[i].size(); r++) {
+                            if (sel[i].bucket(r) >= 0) {
+                                sel[i].countLow(r, RadixSelect.lowHistogram(d, len, sel[i].bucket(r)));
+                            }
+                        }
+                    }
+                }
+            });
+        }
+        P prep = ew.prepare(meta, thresholds(sel), n);
         // merge pass, written in order
-        List<CompletableFuture<ByteBuffer>> results = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            results.add(new CompletableFuture<>());
-        }
-        Semaphore window = new Semaphore(2 * threads);
-        Thread producer = new Thread(() -> {
+        try (OrderedWindow<ByteBuffer> merged = new OrderedWindow<>(pool, chunks, 2 * threads, "graft-merge-chunks", c -> {
+            long from = (long) c * chunk;
+            return mergeBlocks(ew, meta, prep, in, from, (int) Math.min(chunk, n - from), dtype, null);
+        })) {
             for (int c = 0; c < chunks; c++) {
-                try {
-                    window.acquire();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                int cc = c;
-                pool.execute(() -> {
-                    try {
-                        long from = (long) cc * chunk;
-                        int len = (int) Math.min(chunk, n - from);
-                        if (prep != null) {
-                            results.get(cc).complete(mergeBlocks((TaskArithmeticMerge) method, meta, prep, in, from, len, dtype, null));
-                            return;
-                        }
-                        Chunk x = read(in, from, len, fisher);
-                        float[] out = method.merge(new MergeInput(in.name(), in.layer(), x.base(), x.models(), in.modelParams(),
-                                in.params(), in.seed(), x.fishers()));
-                        results.get(cc).complete(Merger.encode(out, dtype));
-                    } catch (Throwable t) {
-                        results.get(cc).completeExceptionally(t);
-                    }
-                });
+                Merger.writeChunked(ch, merged.take(in.name()));
             }
-        }, "graft-merge-chunks");
-        producer.setDaemon(true);
-        producer.start();
-        try {
-            for (int c = 0; c < chunks; c++) {
-                Merger.writeChunked(ch, get(results.get(c), in.name()));
-                results.get(c).obtrudeValue(null);
-                window.release();
-            }
-        } finally {
-            producer.interrupt();
         }
+    }
+
+    /** Each model's exact thresholds once the selections are complete ([models][ranks]). */
+    private static float[][] thresholds(RadixSelect[] sel) {
+        float[][] thr = new float[sel.length][];
+        for (int i = 0; i < sel.length; i++) {
+            thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
+        }
+        return thr;
     }
 
     /** Most undecided elements kept for the fix-up (each costs (models + 2) × 4 bytes). */
@@ -254,8 +207,8 @@ final class ChunkedMerge {
      * merged bytes, which are then written. Inputs are read twice instead of three times and the result is
      * identical; the price is holding this tensor's merged bytes (1 × its size) until it is complete.
      */
-    private static void writeWithFixups(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, Inputs in, RadixSelect[] sel,
-                                        DType dtype, ExecutorService pool, int threads) throws IOException {
+    private static <P> void writeWithFixups(FileChannel ch, ElementWise<P> ew, MergeInput meta, Inputs in, RadixSelect[] sel,
+                                            DType dtype, ExecutorService pool, int threads) throws IOException {
         long n = in.n();
         int k = in.models().size();
         float[][] provisional = new float[k][];
@@ -265,69 +218,26 @@ final class ChunkedMerge {
                 provisional[i][r] = sel[i].bucketFloor(r);
             }
         }
-        TaskArithmeticMerge.Prepared prov = ta.prepare(meta, provisional, n);
-        List<Partial> parts = mergePartials(ta, meta, prov, in, sel, dtype, pool, threads);
-        float[][] thr = new float[k][];
-        for (int i = 0; i < k; i++) {
-            thr[i] = sel[i].needed() ? sel[i].result() : new float[0];
-        }
-        patchAndWrite(ch, ta, meta, parts, ta.prepare(meta, thr, n), dtype, k);
-    }
-
-    /**
-     * The merge pass with provisional thresholds: every chunk merged (on the pool, at most 2 × threads at a time) and
-     * kept in memory with its undecided elements, in order.
-     */
-    private static List<Partial> mergePartials(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prov,
-                                               Inputs in, RadixSelect[] sel, DType dtype, ExecutorService pool, int threads)
-            throws IOException {
-        int k = in.models().size();
+        P prov = ew.prepare(meta, provisional, n);
         int chunk = TaskArithmeticMerge.CHUNK;
-        long n = in.n();
         int chunks = (int) ((n + chunk - 1) / chunk);
-        List<CompletableFuture<Partial>> results = new ArrayList<>(chunks);
-        for (int c = 0; c < chunks; c++) {
-            results.add(new CompletableFuture<>());
-        }
-        Semaphore window = new Semaphore(2 * threads);
-        Thread producer = new Thread(() -> {
-            for (int c = 0; c < chunks; c++) {
-                try {
-                    window.acquire();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                int cc = c;
-                pool.execute(() -> {
-                    try {
-                        long from = (long) cc * chunk;
-                        int len = (int) Math.min(chunk, n - from);
-                        Undecided open = new Undecided(sel, k);
-                        results.get(cc).complete(open.finish(mergeBlocks(ta, meta, prov, in, from, len, dtype, open)));
-                    } catch (Throwable t) {
-                        results.get(cc).completeExceptionally(t);
-                    }
-                });
-            }
-        }, "graft-merge-chunks");
-        producer.setDaemon(true);
-        producer.start();
+        // every chunk merged with the provisional thresholds and kept, with its undecided elements, in order
         List<Partial> parts = new ArrayList<>(chunks);
-        try {
+        try (OrderedWindow<Partial> merged = new OrderedWindow<>(pool, chunks, 2 * threads, "graft-merge-chunks", c -> {
+            long from = (long) c * chunk;
+            Undecided open = new Undecided(sel, k);
+            return open.finish(mergeBlocks(ew, meta, prov, in, from, (int) Math.min(chunk, n - from), dtype, open));
+        })) {
             for (int c = 0; c < chunks; c++) {
-                parts.add(get(results.get(c), in.name()));
-                results.get(c).obtrudeValue(null);
-                window.release();
+                parts.add(merged.take(in.name()));
             }
-        } finally {
-            producer.interrupt();
         }
-        return parts;
+        patchAndWrite(ch, ew.ranges(meta, ew.prepare(meta, thresholds(sel), n)), parts, dtype, k);
     }
 
     /** Recomputes each part's undecided elements with the exact thresholds, patches them in, and writes the parts. */
-    private static void patchAndWrite(FileChannel ch, TaskArithmeticMerge ta, MergeInput meta, List<Partial> parts,
-                              TaskArithmeticMerge.Prepared exact, DType dtype, int k) throws IOException {
+    private static void patchAndWrite(FileChannel ch, ElementWise.Ranges exact, List<Partial> parts, DType dtype, int k)
+            throws IOException {
         int size = dtype.size();
         for (int c = 0; c < parts.size(); c++) {
             Partial part = parts.get(c);
@@ -339,7 +249,7 @@ final class ChunkedMerge {
                     ms.add(v[i]);
                 }
                 float[] out = new float[pos.length];
-                ta.mergeRange(meta, exact, 0, v[k], ms, pos.length, out); // element-wise once the thresholds are known
+                exact.merge(0, v[k], ms, null, pos.length, out); // element-wise once the thresholds are known
                 ByteBuffer enc = Merger.encode(out, dtype);
                 ByteBuffer dst = part.bytes();
                 for (int p = 0; p < pos.length; p++) {
@@ -359,21 +269,21 @@ final class ChunkedMerge {
     }
 
     /**
-     * Merges elements [from, from + len) of a task-vector tensor block by block (map, decode a cache-sized block of
-     * every input, merge it, encode it) and returns the encoded bytes.
+     * Merges elements [from, from + len) of a tensor block by block (map, decode a cache-sized block of every input,
+     * merge it, encode it) and returns the encoded bytes.
      */
-    private static ByteBuffer mergeBlocks(TaskArithmeticMerge ta, MergeInput meta, TaskArithmeticMerge.Prepared prep, Inputs in,
-                                          long from, int len, DType dtype, BlockObserver observer) {
+    private static <P> ByteBuffer mergeBlocks(ElementWise<P> ew, MergeInput meta, P prep, Inputs in, long from, int len,
+                                              DType dtype, BlockObserver observer) {
         ByteBuffer bytes = ByteBuffer.allocate(len * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
         float[] out = OUT.get();
-        TaskArithmeticMerge.Draws draws = new TaskArithmeticMerge.Draws(in.models().size()); // DARE's streams run across blocks
-        try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), in.name(), from, len)) {
+        ElementWise.Ranges ranges = ew.ranges(meta, prep); // one per chunk: DARE's streams run across its blocks
+        try (ChunkBlocks x = new ChunkBlocks(in.base(), in.models(), in.fishers(), in.name(), from, len)) {
             for (int off = 0; off < len; off += ChunkBlocks.BLOCK) {
                 int cnt = x.read(off);
                 if (observer != null) {
                     observer.block(off, x.baseBlock, x.modelBlocks, cnt);
                 }
-                ta.mergeRange(meta, prep, from + off, x.baseBlock, x.modelBlocks, cnt, out, draws);
+                ranges.merge(from + off, x.baseBlock, x.modelBlocks, x.fisherBlocks, cnt, out);
                 Merger.encodeInto(out, cnt, dtype, bytes, off);
             }
         }
@@ -387,6 +297,7 @@ final class ChunkedMerge {
      * the inputs of every element with such a value (its output depends on where the exact threshold falls).
      */
     private static final class Undecided implements BlockObserver {
+        private static final float[] ZERO = new float[ChunkBlocks.BLOCK];
         private final RadixSelect[] sel;
         private final int k;
         private final long[][][] low; // [model][rank] -> counts of the low 16 bits
@@ -409,7 +320,8 @@ final class ChunkedMerge {
         }
 
         @Override
-        public void block(int offset, float[] bs, List<float[]> models, int len) {
+        public void block(int offset, float[] baseBlock, List<float[]> models, int len) {
+            float[] bs = baseBlock != null ? baseBlock : ZERO; // task vectors over a zero base
             boolean any = false;
             for (int i = 0; i < k; i++) {
                 float[] m = models.get(i);
@@ -484,6 +396,10 @@ final class ChunkedMerge {
 
     private static float[] delta(float[] m, float[] base, int len) {
         float[] d = new float[len];
+        if (base == null) {
+            System.arraycopy(m, 0, d, 0, len);
+            return d;
+        }
         for (int j = 0; j < len; j++) {
             d[j] = m[j] - base[j];
         }
@@ -502,22 +418,7 @@ final class ChunkedMerge {
             fs.add(CompletableFuture.runAsync(() -> task.run(cc), pool));
         }
         for (CompletableFuture<Void> f : fs) {
-            get(f, "chunk");
-        }
-    }
-
-    private static <T> T get(CompletableFuture<T> f, String what) throws IOException {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IOException("merging " + what + " failed: " + c, c);
+            OrderedWindow.await(f, "chunk");
         }
     }
 }

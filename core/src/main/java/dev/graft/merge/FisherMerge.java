@@ -28,6 +28,16 @@ public final class FisherMerge implements MergeMethod {
     }
 
     @Override
+    public boolean needsFishers() {
+        return true;
+    }
+
+    @Override
+    public ElementWise<?> elementWise() {
+        return ElementWise.of(this);
+    }
+
+    @Override
     public Set<String> modelParameters() {
         return Set.of("weight");
     }

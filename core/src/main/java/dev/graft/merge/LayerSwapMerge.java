@@ -29,6 +29,11 @@ public final class LayerSwapMerge implements MergeMethod {
     }
 
     @Override
+    public ElementWise<?> elementWise() {
+        return ElementWise.of(this);
+    }
+
+    @Override
     public Set<String> modelParameters() {
         return Set.of("layer_start", "layer_end");
     }

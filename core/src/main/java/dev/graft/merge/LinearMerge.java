@@ -26,6 +26,11 @@ public final class LinearMerge implements MergeMethod {
     }
 
     @Override
+    public ElementWise<?> elementWise() {
+        return ElementWise.of(this);
+    }
+
+    @Override
     public Set<String> modelParameters() {
         return Set.of("weight");
     }

@@ -46,8 +46,7 @@ import java.util.Set;
 public record MergeConfig(List<ModelEntry> models, String baseModel, String method, Map<String, ParamValue> parameters,
                           String dtype, long seed, List<String> heads) {
     /** Methods that only combine LoRA adapters, with PEFT's {@code add_weighted_adapter} meaning. */
-    public static final Set<String> PEFT_METHODS = Set.of("peft_linear", "peft_cat", "peft_svd", "peft_ties",
-            "peft_dare_linear", "peft_dare_ties", "peft_magnitude_prune");
+    public static final Set<String> PEFT_METHODS = Set.copyOf(PeftCombination.configNames());
     private static final Set<String> TOP_KEYS = Set.of("models", "base_model", "merge_method", "parameters", "dtype", "seed",
             "heads", "tokenizer_source", "name");
     /** mergekit options that change nothing here; accepted with a warning so a mergekit file still loads. */
@@ -155,7 +154,7 @@ public record MergeConfig(List<ModelEntry> models, String baseModel, String meth
                     }
                     models.add(new ModelEntry(model, adapter, fisher, p));
                 }
-                if (m instanceof FisherMerge && fisher == null) {
+                if (m != null && m.needsFishers() && fisher == null) {
                     errors.add(at + ".fisher: the fisher method needs a Fisher file per model (write one with graft fisher)");
                 }
             }

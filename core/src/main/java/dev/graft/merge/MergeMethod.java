@@ -5,6 +5,8 @@ import java.util.Set;
 /**
  * One way to combine corresponding tensors of several models: a pure function of float arrays (no engine, no
  * files). Implementations are stateless and thread-safe; the streaming pipeline calls them from several threads.
+ * The executor ({@link Merger}) reads only what a method declares here: the inputs it needs ({@link #needsBase},
+ * {@link #needsFishers}) and whether it can be streamed chunk by chunk ({@link #elementWise}).
  */
 public interface MergeMethod {
     /** Lowercase name used in configs ({@code merge_method}). */
@@ -29,6 +31,19 @@ public interface MergeMethod {
 
     default int maxModels() {
         return Integer.MAX_VALUE;
+    }
+
+    /** True if every model needs a diagonal Fisher file ({@code fisher: FILE}), passed in {@link MergeInput#fishers}. */
+    default boolean needsFishers() {
+        return false;
+    }
+
+    /**
+     * How to merge this method chunk by chunk (bounded memory), or null when an output element depends on whole
+     * tensors (SLERP's angle, PCB's softmax): those are merged a tensor at a time.
+     */
+    default ElementWise<?> elementWise() {
+        return null;
     }
 
     /**

@@ -15,14 +15,15 @@ public final class MergeMethods {
     private static final Map<String, MergeMethod> METHODS = new LinkedHashMap<>();
 
     static {
+        // normalize defaults as in mergekit: true for ties only
         add(new LinearMerge());
-        add(new TaskArithmeticMerge("task_arithmetic", Sparsify.NONE, false, TA));
-        add(new TaskArithmeticMerge("ties", Sparsify.MAGNITUDE, true, TIES));
-        add(new TaskArithmeticMerge("dare_linear", Sparsify.RANDOM, false, DARE));
-        add(new TaskArithmeticMerge("dare_ties", Sparsify.RANDOM, true, DARE + "; " + TIES));
-        add(new TaskArithmeticMerge("magnitude_prune", Sparsify.MAGNITUDE, false, TA + " with magnitude pruning"));
-        add(new TaskArithmeticMerge("breadcrumbs", Sparsify.BREADCRUMBS, false, CRUMBS));
-        add(new TaskArithmeticMerge("breadcrumbs_ties", Sparsify.BREADCRUMBS, true, CRUMBS + "; " + TIES));
+        add(new TaskArithmeticMerge("task_arithmetic", Sparsify.NONE, false, false, TA));
+        add(new TaskArithmeticMerge("ties", Sparsify.MAGNITUDE, true, true, TIES));
+        add(new TaskArithmeticMerge("dare_linear", Sparsify.RANDOM, false, false, DARE));
+        add(new TaskArithmeticMerge("dare_ties", Sparsify.RANDOM, true, false, DARE + "; " + TIES));
+        add(new TaskArithmeticMerge("magnitude_prune", Sparsify.MAGNITUDE, false, false, TA + " with magnitude pruning"));
+        add(new TaskArithmeticMerge("breadcrumbs", Sparsify.BREADCRUMBS, false, false, CRUMBS));
+        add(new TaskArithmeticMerge("breadcrumbs_ties", Sparsify.BREADCRUMBS, true, false, CRUMBS + "; " + TIES));
         add(new SlerpMerge());
         add(new FisherMerge());
         add(new PcbMerge());

@@ -25,11 +25,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -144,7 +141,7 @@ public final class Merger {
             }
             for (MergeConfig.ModelEntry e : cfg.models()) {
                 models.add(new ModelSource(e.spec(), Path.of(e.model()), e.adapter() == null ? null : Path.of(e.adapter())));
-                if (method instanceof FisherMerge) {
+                if (method.needsFishers()) {
                     fishers.add(SafetensorsStore.open(Path.of(e.fisher())));
                 }
             }
@@ -208,7 +205,7 @@ public final class Merger {
                         int layer = layerOf(p.name);
                         List<float[]> inputs = new ArrayList<>();
                         List<Map<String, Double>> mp = new ArrayList<>();
-                        List<float[]> fs = method instanceof FisherMerge ? new ArrayList<>() : null;
+                        List<float[]> fs = method.needsFishers() ? new ArrayList<>() : null;
                         for (int i = 0; i < models.size(); i++) {
                             inputs.add(models.get(i).read(p.name));
                             mp.add(MergeConfig.resolve(cfg.models().get(i).parameters(), p.name, layer, layersFinal));
@@ -224,7 +221,7 @@ public final class Merger {
                     }, new Streamer() {
                         @Override
                         public boolean handles(Planned p) {
-                            if (!p.isFloat || !options.chunked() || !ChunkedMerge.supports(method)) {
+                            if (!p.isFloat || !options.chunked() || method.elementWise() == null) {
                                 return false;
                             }
                             for (ModelSource m : all) {
@@ -249,7 +246,7 @@ public final class Merger {
                                 n *= d;
                             }
                             ChunkedMerge.write(ch, method, new ChunkedMerge.Inputs(p.name, n, layer,
-                                    baseFinal == null ? null : baseFinal.store, stores, method instanceof FisherMerge ? fishers : null, mp,
+                                    baseFinal == null ? null : baseFinal.store, stores, method.needsFishers() ? fishers : null, mp,
                                     MergeConfig.resolve(cfg.parameters(), p.name, layer, layersFinal), cfg.seed()), p.dtype, pool,
                                     options.threads());
                         }
@@ -322,72 +319,26 @@ public final class Merger {
     private static final ByteBuffer STREAMED = ByteBuffer.allocate(0);
 
     /**
-     * Writes one shard: merges are submitted in order with at most 2 × threads results waiting, and the writer
-     * streams each result to the file as soon as its turn comes.
+     * Writes one shard: merges run in order on the pool with at most 2 × threads results waiting
+     * ({@link OrderedWindow}), and the writer streams each result to the file as soon as its turn comes.
      */
     private static void writeShard(Path file, List<Planned> tensors, ExecutorService pool, Options options, Compute compute,
                                    Streamer streamer) {
-        int n = tensors.size();
-        List<CompletableFuture<ByteBuffer>> results = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            results.add(new CompletableFuture<>());
-        }
-        Semaphore window = new Semaphore(2 * options.threads());
-        Thread producer = new Thread(() -> {
-            for (int i = 0; i < n; i++) {
-                try {
-                    window.acquire();
-                } catch (InterruptedException e) {
-                    return;
-                }
-                int k = i;
-                if (streamer.handles(tensors.get(k))) {
-                    results.get(k).complete(STREAMED);
-                    continue;
-                }
-                pool.execute(() -> {
-                    try {
-                        results.get(k).complete(compute.apply(tensors.get(k)));
-                    } catch (Throwable t) {
-                        results.get(k).completeExceptionally(t);
+        try (OrderedWindow<ByteBuffer> merged = new OrderedWindow<>(pool, tensors.size(), 2 * options.threads(), "graft-merge-submit",
+                i -> streamer.handles(tensors.get(i)) ? STREAMED : compute.apply(tensors.get(i)))) {
+            SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt").metadata("graft", "merge");
+            for (Planned p : tensors) {
+                w.add(p.name, p.dtype, p.shape, p.bytes, ch -> {
+                    ByteBuffer b = merged.take(p.name);
+                    if (b == STREAMED) {
+                        streamer.write(ch, p);
+                    } else {
+                        writeChunked(ch, b);
                     }
+                    options.progress().advance(p.bytes);
                 });
             }
-        }, "graft-merge-submit");
-        producer.setDaemon(true);
-        producer.start();
-        SafetensorsWriter w = new SafetensorsWriter().metadata("format", "pt").metadata("graft", "merge");
-        for (int i = 0; i < n; i++) {
-            Planned p = tensors.get(i);
-            CompletableFuture<ByteBuffer> f = results.get(i);
-            w.add(p.name, p.dtype, p.shape, p.bytes, ch -> {
-                ByteBuffer b;
-                try {
-                    b = f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted");
-                } catch (ExecutionException e) {
-                    Throwable c = e.getCause();
-                    if (c instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IOException("merging " + p.name + " failed: " + c, c);
-                }
-                if (b == STREAMED) {
-                    streamer.write(ch, p);
-                } else {
-                    writeChunked(ch, b);
-                }
-                f.obtrudeValue(null); // the writer keeps this callback until the shard is done: let the merged bytes go now
-                window.release();
-                options.progress().advance(p.bytes);
-            });
-        }
-        try {
             w.write(file);
-        } finally {
-            producer.interrupt();
         }
     }
 

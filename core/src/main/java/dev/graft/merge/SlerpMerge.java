@@ -4,8 +4,9 @@ import java.util.Set;
 
 /**
  * Spherical linear interpolation between two tensors, each treated as one vector: with Ω the angle between them,
- * θ = sin((1−t)Ω)/sin Ω · θ₀ + sin(tΩ)/sin Ω · θ₁. When the vectors are nearly parallel (|cos Ω| &gt; 0.9995) or
- * one is zero, it falls back to linear interpolation (1−t)θ₀ + tθ₁, as the formula becomes ill-conditioned there.
+ * θ = sin((1−t)Ω)/sin Ω · θ₀ + sin(tΩ)/sin Ω · θ₁. When the vectors are nearly parallel or opposite
+ * (|cos Ω| &gt; 0.9995) it falls back to linear interpolation (1−t)θ₀ + tθ₁, as the formula becomes ill-conditioned
+ * there; a zero vector counts as orthogonal (Ω = π/2), as in mergekit.
  * The two ends are the base model (t = 0) and the one model, or, without a base, the first and second model.
  * Parameter: {@code t} (default 0.5; a gradient makes it vary by layer).
  *
@@ -63,7 +64,14 @@ public final class SlerpMerge implements MergeMethod {
         return slerp(in.param("t", 0.5), a, b);
     }
 
-    /** SLERP of two vectors [n] at t. */
+    /** Vectors with a norm at most this are not normalised (mergekit's eps): their dot product is then ~0. */
+    static final double EPS = 1e-8;
+
+    /**
+     * SLERP of two vectors [n] at t, with mergekit's edge cases: each vector is divided by its norm when the norm
+     * exceeds {@link #EPS}; when the resulting |cos Ω| exceeds {@link #PARALLEL} it interpolates linearly. A zero
+     * (or tiny) vector is not normalised, so its cos Ω is ~0 and it is interpolated as if orthogonal.
+     */
     public static float[] slerp(double t, float[] a, float[] b) {
         double na = 0;
         double nb = 0;
@@ -73,17 +81,19 @@ public final class SlerpMerge implements MergeMethod {
             nb += (double) b[j] * b[j];
             dot += (double) a[j] * b[j];
         }
+        double da = Math.sqrt(na) > EPS ? Math.sqrt(na) : 1;
+        double db = Math.sqrt(nb) > EPS ? Math.sqrt(nb) : 1;
+        double cos = dot / (da * db);
         double c0;
         double c1;
-        double cos = na == 0 || nb == 0 ? 1 : dot / Math.sqrt(na * nb);
         if (Math.abs(cos) > PARALLEL) {
             c0 = 1 - t;
             c1 = t;
         } else {
             double omega = Math.acos(Math.max(-1, Math.min(1, cos)));
             double s = Math.sin(omega);
-            c0 = Math.sin((1 - t) * omega) / s;
-            c1 = Math.sin(t * omega) / s;
+            c0 = Math.sin(omega - omega * t) / s;
+            c1 = Math.sin(omega * t) / s;
         }
         float[] out = new float[a.length];
         for (int j = 0; j < a.length; j++) {

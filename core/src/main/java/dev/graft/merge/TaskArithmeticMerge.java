@@ -12,14 +12,16 @@ import java.util.SplittableRandom;
  *
  * <pre>
  *   τ̂ᵢ = sparsify(τᵢ)                         magnitude top-k | DARE drop-and-rescale | breadcrumbs | none
- *   γ   = sign(Σᵢ wᵢ τ̂ᵢ)                        sign consensus only
- *   τ   = Σᵢ wᵢ τ̂ᵢ [agree]  /  Σᵢ wᵢ [agree]     the division only when normalised (TIES' disjoint mean)
+ *   γ   = sign(Σᵢ wᵢ τ̂ᵢ), + on a tie            sign consensus only (or by counting the signs of wᵢ τ̂ᵢ)
+ *   τ   = Σᵢ wᵢ τ̂ᵢ [sign wᵢτ̂ᵢ = γ]  /  Σᵢ wᵢ [same]   the division only when normalised (TIES' disjoint mean)
  *   θ   = θ₀ + λ τ
  * </pre>
  *
- * Parameters: per model {@code weight} (1), {@code density} (1; fraction kept), {@code gamma} (breadcrumbs: the
- * fraction of largest magnitudes dropped, 0.01); global {@code lambda} (1), {@code normalize} (1 with sign
- * consensus, else 0), {@code majority_sign_frequency} (0: elect by summed mass; 1: by count of signs).
+ * These are mergekit's definitions (see docs/merging.md for the few deliberate differences). Parameters: per model
+ * {@code weight} (1), {@code density} (1; ⌊density·n⌋ elements kept), {@code gamma} (breadcrumbs: the fraction of
+ * largest magnitudes dropped, 0.01); global {@code lambda} (1), {@code normalize} (true for TIES only),
+ * {@code rescale} (DARE: survivors × 1/density, 1), {@code majority_sign_frequency} (0: elect by summed mass; 1: by
+ * count of signs).
  *
  * <p>References: task arithmetic — Ilharco et al., "Editing Models with Task Arithmetic", ICLR 2023,
  * arXiv:2212.04089; TIES — Yadav et al., "TIES-Merging: Resolving Interference When Merging Models", NeurIPS 2023,
@@ -28,19 +30,24 @@ import java.util.SplittableRandom;
  * Multi-Task Model Merging with Sparse Masks", ECCV 2024, arXiv:2312.06795; magnitude pruning as used by PEFT's
  * {@code magnitude_prune}.
  */
-public final class TaskArithmeticMerge implements MergeMethod {
+public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskArithmeticMerge.Prepared> {
     /** How each task vector is sparsified before combining. */
     public enum Sparsify { NONE, MAGNITUDE, RANDOM, BREADCRUMBS }
 
     private final String name;
     private final Sparsify sparsify;
     private final boolean consensus;
+    private final boolean normalizeByDefault;
     private final String reference;
 
-    public TaskArithmeticMerge(String name, Sparsify sparsify, boolean consensus, String reference) {
+    /**
+     * @param normalizeByDefault {@code normalize}'s default (mergekit's: true for TIES only)
+     */
+    public TaskArithmeticMerge(String name, Sparsify sparsify, boolean consensus, boolean normalizeByDefault, String reference) {
         this.name = name;
         this.sparsify = sparsify;
         this.consensus = consensus;
+        this.normalizeByDefault = normalizeByDefault;
         this.reference = reference;
     }
 
@@ -60,6 +67,11 @@ public final class TaskArithmeticMerge implements MergeMethod {
     }
 
     @Override
+    public ElementWise<?> elementWise() {
+        return this;
+    }
+
+    @Override
     public Set<String> modelParameters() {
         return switch (sparsify) {
             case NONE -> Set.of("weight");
@@ -70,7 +82,13 @@ public final class TaskArithmeticMerge implements MergeMethod {
 
     @Override
     public Set<String> globalParameters() {
-        return consensus ? Set.of("lambda", "normalize", "majority_sign_frequency") : Set.of("lambda", "normalize");
+        Set<String> common = sparsify == Sparsify.RANDOM ? Set.of("lambda", "normalize", "rescale") : Set.of("lambda", "normalize");
+        if (!consensus) {
+            return common;
+        }
+        Set<String> all = new java.util.HashSet<>(common);
+        all.add("majority_sign_frequency");
+        return Set.copyOf(all);
     }
 
     @Override
@@ -80,17 +98,19 @@ public final class TaskArithmeticMerge implements MergeMethod {
     }
 
     /**
-     * The magnitude ranks whose threshold model i needs (k-th largest |τᵢ|, 1-based): none, the kept count, or
-     * (breadcrumbs) the outlier count and the upper end of the kept band.
+     * The magnitude ranks whose threshold model i needs (k-th largest |τᵢ|, 1-based): none (density ≥ 1 keeps
+     * everything), the kept count ⌊density·n⌋, or (breadcrumbs) the outlier count and the upper end of the kept band
+     * ({@link TaskVectors#breadcrumbsBand}).
      */
-    long[] ranks(MergeInput in, int i, long n) {
+    @Override
+    public long[] magnitudeRanks(MergeInput in, int i, long n) {
         double density = in.modelParam(i, "density", 1);
+        if (density >= 1) {
+            return new long[0];
+        }
         return switch (sparsify) {
-            case MAGNITUDE -> density >= 1 ? new long[0] : new long[] {TaskVectors.keepCount(density, n)};
-            case BREADCRUMBS -> {
-                long top = TaskVectors.keepCount(in.modelParam(i, "gamma", 0.01), n);
-                yield new long[] {top, Math.min(n, top + TaskVectors.keepCount(density, n))};
-            }
+            case MAGNITUDE -> new long[] {TaskVectors.keepCount(density, n)};
+            case BREADCRUMBS -> TaskVectors.breadcrumbsBand(density, in.modelParam(i, "gamma", 0.01), n);
             default -> new long[0];
         };
     }
@@ -103,7 +123,8 @@ public final class TaskArithmeticMerge implements MergeMethod {
      * Prepares a tensor given each model's thresholds ({@code thresholds[i][j]} is the ranks(i)[j]-th largest
      * magnitude of τᵢ).
      */
-    Prepared prepare(MergeInput in, float[][] thresholds, long n) {
+    @Override
+    public Prepared prepare(MergeInput in, float[][] thresholds, long n) {
         int k = in.count();
         double[] w = new double[k];
         float[] lo = new float[k];
@@ -112,17 +133,23 @@ public final class TaskArithmeticMerge implements MergeMethod {
         for (int i = 0; i < k; i++) {
             w[i] = in.modelParam(i, "weight", 1);
             density[i] = in.modelParam(i, "density", 1);
-            long[] r = ranks(in, i, n);
+            long[] r = magnitudeRanks(in, i, n);
             lo[i] = Float.NEGATIVE_INFINITY; // keeps everything
             hi[i] = Float.POSITIVE_INFINITY;
             if (sparsify == Sparsify.MAGNITUDE && r.length == 1) {
                 lo[i] = r[0] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][0];
-            } else if (sparsify == Sparsify.BREADCRUMBS) {
+            } else if (sparsify == Sparsify.BREADCRUMBS && r.length == 2) {
                 hi[i] = r[0] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][0];
                 lo[i] = r[1] == 0 ? Float.POSITIVE_INFINITY : thresholds[i][1];
             }
         }
         return new Prepared(w, lo, hi, density, null);
+    }
+
+    @Override
+    public Ranges ranges(MergeInput meta, Prepared p) {
+        Draws draws = new Draws(meta.count()); // DARE's streams run on from range to range
+        return (start, base, models, fishers, len, out) -> mergeRange(meta, p, start, base, models, len, out, draws);
     }
 
     /**
@@ -147,7 +174,9 @@ public final class TaskArithmeticMerge implements MergeMethod {
         int k = models.size();
         double[] w = p.w();
         boolean frequency = in.param("majority_sign_frequency", 0) != 0;
-        boolean normalize = in.param("normalize", consensus ? 1 : 0) != 0;
+        boolean normalize = in.param("normalize", normalizeByDefault ? 1 : 0) != 0;
+        double small = consensus ? Double.MIN_VALUE : 1e-8; // divisors below this count as 1, as in mergekit
+        boolean rescale = in.param("rescale", 1) != 0;
         double lambda = in.param("lambda", 1);
         int[] lo = new int[k];
         int[] hi = new int[k];
@@ -161,7 +190,6 @@ public final class TaskArithmeticMerge implements MergeMethod {
         double[] sum = scratch.sum;
         double[] wsum = scratch.wsum;
         int[] sign = scratch.sign;
-        int[] limit = scratch.limit;
         for (int s = 0; s < len; s += block) {
             int m = Math.min(block, len - s);
             for (int i = 0; i < k; i++) {
@@ -174,7 +202,7 @@ public final class TaskArithmeticMerge implements MergeMethod {
                         if (d <= 0) {
                             Arrays.fill(t, 0, m, 0f); // nothing is kept: no draw can be below d
                         } else if (d < 1) {
-                            float scale = (float) (1.0 / d);
+                            float scale = rescale ? (float) (1.0 / d) : 1f;
                             for (int j = 0; j < m; ) { // one random stream per CHUNK elements
                                 long g = start + s + j;
                                 int end = (int) Math.min(m, (g / CHUNK + 1) * CHUNK - (start + s));
@@ -193,21 +221,21 @@ public final class TaskArithmeticMerge implements MergeMethod {
                 Arrays.fill(mass, 0, m, 0.0);
                 for (int i = 0; i < k; i++) {
                     if (frequency) {
-                        TaskVectorKernel.addSigns(mass, tv[i], m);
+                        TaskVectorKernel.addSigns(mass, tv[i], m, w[i]);
                     } else {
                         TaskVectorKernel.addMass(mass, tv[i], m, w[i]);
                     }
                 }
-                TaskVectorKernel.electedSign(mass, m, sign, limit);
+                TaskVectorKernel.electedSign(mass, m, sign);
                 for (int i = 0; i < k; i++) {
-                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, limit, m, w[i]);
+                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, m, w[i]);
                 }
             } else {
                 for (int i = 0; i < k; i++) {
                     TaskVectorKernel.addAll(sum, wsum, tv[i], m, w[i]);
                 }
             }
-            TaskVectorKernel.finish(sum, wsum, base, s, m, normalize, lambda, out);
+            TaskVectorKernel.finish(sum, wsum, base, s, m, normalize, small, lambda, out);
         }
     }
 
@@ -252,7 +280,6 @@ public final class TaskArithmeticMerge implements MergeMethod {
         final double[] sum = new double[BLOCK];
         final double[] wsum = new double[BLOCK];
         final int[] sign = new int[BLOCK];
-        final int[] limit = new int[BLOCK];
 
         private Scratch(int k) {
             tv = new float[k][BLOCK];
@@ -277,7 +304,7 @@ public final class TaskArithmeticMerge implements MergeMethod {
         int n = in.size();
         float[][] thr = new float[k][];
         for (int i = 0; i < k; i++) {
-            long[] r = ranks(in, i, n);
+            long[] r = magnitudeRanks(in, i, n);
             thr[i] = new float[r.length];
             if (r.length > 0) {
                 float[] d = TaskVectors.delta(in.models().get(i), base);

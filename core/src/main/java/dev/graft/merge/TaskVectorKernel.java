@@ -73,56 +73,62 @@ final class TaskVectorKernel {
         }
     }
 
-    /** mass[j] += sign(t[j]) (elected sign by frequency). */
-    static void addSigns(double[] mass, float[] t, int n) {
+    /** mass[j] += sign(w·t[j]) (elected sign by frequency: the signs of the weighted task vectors are counted). */
+    static void addSigns(double[] mass, float[] t, int n, double w) {
+        double sw = Math.signum(w);
         for (int j = 0; j < n; j++) {
-            mass[j] += Math.signum(t[j]);
+            mass[j] += sw * Math.signum(t[j]);
         }
     }
 
     /**
-     * The elected sign of each element as two ints for {@link #addAgreeing}: sign[j] carries mass[j]'s sign bit, and
-     * limit[j] is 0x7f7fffff when mass[j] can be agreed with, −1 when it is ±0 or NaN (then nothing agrees).
+     * The elected sign of each element for {@link #addAgreeing}: sign[j] has only the sign bit set when the sign is
+     * negative (mass &lt; 0, or NaN), and is 0 when it is positive (mass ≥ 0: a tie elects +, as mergekit does).
      */
-    static void electedSign(double[] mass, int n, int[] sign, int[] limit) {
+    static void electedSign(double[] mass, int n, int[] sign) {
         for (int j = 0; j < n; j++) {
             long mb = Double.doubleToRawLongBits(mass[j]);
-            long ma = (mb & ABS) - 1; // in [0, 0x7fefffffffffffff] iff mass is neither ±0 nor NaN
-            long bad = (ma | (0x7fefffffffffffffL - ma)) >> 63;
-            sign[j] = (int) (mb >>> 32);
-            limit[j] = 0x7f7fffff | (int) bad;
+            long a = mb & ABS;
+            long negative = mb & (a | -a); // sign bit: mass < 0 (−0 does not count)
+            long nan = 0x7ff0000000000000L - a; // sign bit: NaN
+            sign[j] = (int) ((negative | nan) >>> 32) & 0x80000000;
         }
     }
 
     /**
-     * Adds w·t[j] to sum[j] and w to wsum[j] where t[j] agrees with the elected sign, that is (t &gt; 0 and mass &gt; 0)
-     * or (t &lt; 0 and mass &lt; 0); elsewhere both get +0. The sign comes from {@link #electedSign}.
+     * Adds w·t[j] to sum[j] and w to wsum[j] where the weighted value w·t[j] agrees with the elected sign, that is
+     * sign(w·t[j]) = sign[j] (a zero or NaN value, or a zero weight, never agrees); elsewhere both get +0.
      */
-    static void addAgreeing(double[] sum, double[] wsum, float[] t, int[] sign, int[] limit, int n, double w) {
+    static void addAgreeing(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
+        if (w == 0) {
+            return; // w·t has no sign: nothing agrees
+        }
         if (!Double.isFinite(w)) {
-            addAgreeingMasked(sum, wsum, t, sign, limit, n, w);
+            addAgreeingMasked(sum, wsum, t, sign, n, w);
             return;
         }
+        int flip = w < 0 ? 0x80000000 : 0; // w·t's sign is t's, flipped for a negative weight
         // w is finite, so w·(+0) is ±0 and adding it leaves sum unchanged (sum starts at +0 and never becomes −0):
         // zeroing the value that disagrees is enough, and its weight comes from a two-entry table
         double[] weight = {0.0, w};
         for (int j = 0; j < n; j++) {
             int vb = Float.floatToRawIntBits(t[j]);
             int va = (vb & 0x7fffffff) - 1; // in [0, 0x7f7fffff] iff t is neither ±0 nor NaN
-            int keep = ~((vb ^ sign[j]) | va | (limit[j] - va)) >> 31;
+            int keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
             sum[j] += w * Float.intBitsToFloat(vb & keep);
             wsum[j] += weight[keep & 1];
         }
     }
 
-    /** {@link #addAgreeing} for any w (∞, NaN): masks the products rather than the values. */
-    private static void addAgreeingMasked(double[] sum, double[] wsum, float[] t, int[] sign, int[] limit, int n, double w) {
+    /** {@link #addAgreeing} for an infinite or NaN w: masks the products rather than the values. */
+    private static void addAgreeingMasked(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
         long wb = Double.doubleToRawLongBits(w);
+        int flip = (int) (wb >>> 32) & 0x80000000;
         for (int j = 0; j < n; j++) {
             float v = t[j];
             int vb = Float.floatToRawIntBits(v);
             int va = (vb & 0x7fffffff) - 1;
-            long keep = ~((vb ^ sign[j]) | va | (limit[j] - va)) >> 31;
+            long keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
             sum[j] += Double.longBitsToDouble(Double.doubleToRawLongBits(w * v) & keep);
             wsum[j] += Double.longBitsToDouble(wb & keep);
         }
@@ -137,16 +143,16 @@ final class TaskVectorKernel {
     }
 
     /**
-     * out[from + j] = base[from + j] + λ·τ with τ = sum[j] / wsum[j] (+0 where wsum[j] is ±0) when normalising,
-     * else sum[j]; a null base counts as 0.
+     * out[from + j] = base[from + j] + λ·τ with τ = sum[j] / wsum[j] when normalising, else sum[j]; a divisor with
+     * |wsum[j]| &lt; {@code small} counts as 1 (mergekit: 0 with sign consensus, where nothing agreed; 1e-8 without).
+     * A null base counts as 0.
      */
-    static void finish(double[] sum, double[] wsum, float[] base, int from, int n, boolean normalize, double lambda, float[] out) {
+    static void finish(double[] sum, double[] wsum, float[] base, int from, int n, boolean normalize, double small, double lambda,
+                       float[] out) {
         if (normalize) {
             for (int j = 0; j < n; j++) {
-                long zb = Double.doubleToRawLongBits(wsum[j]) << 1; // 0 iff wsum is ±0
-                long nonzero = (zb | -zb) >> 63;
-                double t = Double.longBitsToDouble(Double.doubleToRawLongBits(sum[j] / wsum[j]) & nonzero);
-                out[from + j] = (float) ((base == null ? 0.0 : base[from + j]) + lambda * t);
+                double d = Math.abs(wsum[j]) < small ? 1.0 : wsum[j];
+                out[from + j] = (float) ((base == null ? 0.0 : base[from + j]) + lambda * (sum[j] / d));
             }
         } else {
             for (int j = 0; j < n; j++) {

@@ -24,14 +24,15 @@ public final class TaskVectors {
         return d;
     }
 
-    /** How many of n elements a density keeps: round(density·n), clamped to [0, n]. */
+    /** How many of n elements a density keeps: ⌊density·n⌋ (mergekit's int(density·n)), clamped to [0, n]. */
     public static int keepCount(double density, int n) {
         return (int) keepCount(density, (long) n);
     }
 
     /** As {@link #keepCount(double, int)} for long counts. */
     public static long keepCount(double density, long n) {
-        return Math.max(0, Math.min(n, Math.round(density * n)));
+        double kept = Math.floor(density * n); // the product in double, as Python's int(density * n)
+        return kept != kept ? 0 : (long) Math.max(0, Math.min(n, kept));
     }
 
     /**
@@ -49,15 +50,38 @@ public final class TaskVectors {
     }
 
     /**
-     * Magnitude pruning in place: keeps the elements whose |x| is at least the {@code round(density·n)}-th largest
+     * Breadcrumbs' band of magnitude ranks for n elements (mergekit's magnitude_outliers): the top ⌊γ·n⌋ (outliers)
+     * are dropped and ⌊density·n⌋ are kept below them; when the two exceed n the outlier cut shrinks to fit, so the
+     * kept count holds.
+     *
+     * @return {outliers, outliers + kept}: ranks in [outliers, outliers + kept) (0-based from the largest) are kept
+     */
+    public static long[] breadcrumbsBand(double density, double gamma, long n) {
+        long keep = keepCount(density, n);
+        long top = Math.min(keepCount(gamma, n), n - keep);
+        return new long[] {top, top + keep};
+    }
+
+    /**
+     * Magnitude pruning in place: keeps the elements whose |x| is at least the {@code ⌊density·n⌋}-th largest
      * magnitude, zeroes the others (elements tied with the threshold are all kept).
      */
     public static void keepTopMagnitude(float[] x, double density) {
         if (density >= 1) {
             return;
         }
-        int k = keepCount(density, x.length);
-        float thr = kthLargestMagnitude(x, k);
+        keepTopMagnitude(x, keepCount(density, x.length));
+    }
+
+    /**
+     * Magnitude pruning in place to {@code count} elements: keeps those whose |x| is at least the count-th largest
+     * magnitude (ties with it all kept), zeroes the others; count ≥ n keeps everything.
+     */
+    public static void keepTopMagnitude(float[] x, int count) {
+        if (count >= x.length) {
+            return;
+        }
+        float thr = kthLargestMagnitude(x, count);
         for (int i = 0; i < x.length; i++) {
             if (!(Math.abs(x[i]) >= thr)) {
                 x[i] = 0f;
@@ -67,12 +91,17 @@ public final class TaskVectors {
 
     /**
      * Model breadcrumbs in place: ranks elements by magnitude, drops the largest {@code gamma} fraction (outliers)
-     * and everything below the next {@code density} fraction; keeps ranks in [γn, (γ+density)n).
+     * and everything below the next {@code density} fraction (the ranks of {@link #breadcrumbsBand}); density ≥ 1
+     * keeps everything.
      */
     public static void keepBreadcrumbs(float[] x, double density, double gamma) {
+        if (density >= 1) {
+            return;
+        }
         int n = x.length;
-        int top = keepCount(gamma, n);
-        int upto = Math.min(n, top + keepCount(density, n));
+        long[] band = breadcrumbsBand(density, gamma, n);
+        int top = (int) band[0];
+        int upto = (int) band[1];
         float hi = top == 0 ? Float.POSITIVE_INFINITY : kthLargestMagnitude(x, top); // values >= hi are outliers
         float lo = kthLargestMagnitude(x, upto); // values >= lo survive the small-value cut
         for (int i = 0; i < n; i++) {
@@ -106,10 +135,10 @@ public final class TaskVectors {
     }
 
     /**
-     * TIES' elected sign per element: sign(Σᵢ wᵢ τᵢ) ("total", the summed mass), or sign(Σᵢ sign(τᵢ)) with
-     * {@code frequency}.
+     * TIES' elected sign per element, as mergekit elects it: sign(Σᵢ wᵢ τᵢ) ("sum", the summed mass), or
+     * sign(Σᵢ sign(wᵢ τᵢ)) with {@code frequency} ("count"); a tie (0) elects +1, a NaN −1.
      *
-     * @return +1, −1 or 0 per element [n]
+     * @return +1 or −1 per element [n]
      */
     public static byte[] electSign(float[][] tv, double[] w, boolean frequency) {
         int n = tv[0].length;
@@ -117,9 +146,9 @@ public final class TaskVectors {
         for (int j = 0; j < n; j++) {
             double sum = 0;
             for (int i = 0; i < tv.length; i++) {
-                sum += frequency ? Math.signum(tv[i][j]) : w[i] * tv[i][j];
+                sum += frequency ? Math.signum(w[i]) * Math.signum(tv[i][j]) : w[i] * tv[i][j];
             }
-            s[j] = (byte) (sum > 0 ? 1 : sum < 0 ? -1 : 0);
+            s[j] = (byte) (sum >= 0 ? 1 : -1);
         }
         return s;
     }

@@ -42,9 +42,13 @@ class MergeMethodsTest {
         return l;
     }
 
-    /** Naive top-k: sort magnitudes descending, threshold at the k-th. */
+    /** Naive top-k: sort magnitudes descending, threshold at the k-th, k = int(density·n) as in mergekit. */
     static float[] naiveTopK(float[] x, double density) {
-        int k = (int) Math.round(density * x.length);
+        return naiveTopCount(x, (int) (density * x.length));
+    }
+
+    /** Naive top-k for a count k. */
+    static float[] naiveTopCount(float[] x, int k) {
         Float[] mags = new Float[x.length];
         for (int i = 0; i < x.length; i++) {
             mags[i] = Math.abs(x[i]);
@@ -137,15 +141,17 @@ class MergeMethodsTest {
         for (int j = 0; j < N; j++) {
             assertEquals(base[j] + t0[j] + t1[j], got[j], 1e-5);
         }
-        // breadcrumbs: drop the top 10% and keep the next 40% by magnitude
+        // breadcrumbs: drop the top int(10%) and keep the next int(40%) by magnitude
         mp.forEach(m -> m.put("gamma", 0.1));
         float[] bc = MergeMethods.byName("breadcrumbs").merge(input(base, ms, mp, Map.of()));
         float[] d0 = TaskVectors.delta(ms.get(0), base);
         float[] d1 = TaskVectors.delta(ms.get(1), base);
-        float[] top10a = naiveTopK(d0, 0.1);
-        float[] top50a = naiveTopK(d0, 0.5);
-        float[] top10b = naiveTopK(d1, 0.1);
-        float[] top50b = naiveTopK(d1, 0.5);
+        int top = (int) (0.1 * N);
+        int upto = top + (int) (0.4 * N);
+        float[] top10a = naiveTopCount(d0, top);
+        float[] top50a = naiveTopCount(d0, upto);
+        float[] top10b = naiveTopCount(d1, top);
+        float[] top50b = naiveTopCount(d1, upto);
         for (int j = 0; j < N; j++) {
             double a = top10a[j] == 0 ? top50a[j] : 0;
             double b = top10b[j] == 0 ? top50b[j] : 0;
@@ -310,7 +316,7 @@ class MergeMethodsTest {
         List<float[]> twice = List.of(m, m);
         // averaging methods and TIES at density 1 (every element agrees with itself); task arithmetic with λ = 1/2
         Map<String, Map<String, Double>> cases = Map.of("linear", Map.of(), "ties", Map.of(), "slerp", Map.of("t", 0.4),
-                "task_arithmetic", Map.of("lambda", 0.5), "breadcrumbs_ties", Map.of("gamma", 0.0), "pcb", Map.of("density", 1.0));
+                "task_arithmetic", Map.of("lambda", 0.5), "breadcrumbs_ties", Map.of("gamma", 0.0, "normalize", 1.0), "pcb", Map.of("density", 1.0));
         for (var e : cases.entrySet()) {
             MergeMethod method = MergeMethods.byName(e.getKey());
             float[] got = method.merge(input(method.needsBase() ? base : null, twice, params(2, null), e.getValue()));

@@ -12,7 +12,8 @@ final class ReferenceTaskKernel {
     private ReferenceTaskKernel() {
     }
 
-    static void mergeRange(TaskArithmeticMerge.Sparsify sparsify, boolean consensus, MergeInput in, TaskArithmeticMerge.Prepared p,
+    static void mergeRange(TaskArithmeticMerge.Sparsify sparsify, boolean consensus, boolean normalizeByDefault, MergeInput in,
+                           TaskArithmeticMerge.Prepared p,
                            long start, float[] base, List<float[]> models, int len, float[] out) {
         // Column-wise over small blocks: each loop is a simple pass over contiguous arrays (the JIT vectorises most of
         // them) and the scratch arrays stay in cache. Per element the models are summed in index order, as before.
@@ -20,7 +21,8 @@ final class ReferenceTaskKernel {
         int k = models.size();
         double[] w = p.w();
         boolean frequency = in.param("majority_sign_frequency", 0) != 0;
-        boolean normalize = in.param("normalize", consensus ? 1 : 0) != 0;
+        boolean normalize = in.param("normalize", normalizeByDefault ? 1 : 0) != 0;
+        boolean rescale = in.param("rescale", 1) != 0;
         double lambda = in.param("lambda", 1);
         float[][] tv = new float[k][block];
         double[] mass = new double[block];
@@ -53,7 +55,7 @@ final class ReferenceTaskKernel {
                     case RANDOM -> {
                         double d = p.density()[i];
                         if (d < 1) {
-                            float scale = d <= 0 ? 0f : (float) (1.0 / d);
+                            float scale = !rescale ? 1f : d <= 0 ? 0f : (float) (1.0 / d);
                             for (int j = 0; j < m; j++) {
                                 long chunk = (start + s + j) / TaskArithmeticMerge.CHUNK; // one random stream per CHUNK elements
                                 if (chunk != rngChunk[i]) {
@@ -73,7 +75,7 @@ final class ReferenceTaskKernel {
                     float[] t = tv[i];
                     double wi = w[i];
                     for (int j = 0; j < m; j++) {
-                        mass[j] += frequency ? Math.signum(t[j]) : wi * t[j];
+                        mass[j] += frequency ? Math.signum(wi) * Math.signum(t[j]) : wi * t[j];
                     }
                 }
             }
@@ -85,7 +87,8 @@ final class ReferenceTaskKernel {
                 if (consensus) {
                     for (int j = 0; j < m; j++) {
                         float v = t[j];
-                        boolean agree = (v > 0 && mass[j] > 0) || (v < 0 && mass[j] < 0);
+                        double elected = mass[j] >= 0 ? 1 : -1; // mergekit: a tie elects +, NaN elects −
+                        boolean agree = Math.signum(wi) * Math.signum(v) == elected; // the weighted value's sign
                         sum[j] += agree ? wi * v : 0.0;
                         wsum[j] += agree ? wi : 0.0;
                     }
@@ -97,7 +100,8 @@ final class ReferenceTaskKernel {
                 }
             }
             for (int j = 0; j < m; j++) {
-                double t = normalize ? (wsum[j] == 0 ? 0 : sum[j] / wsum[j]) : sum[j];
+                double small = consensus ? Double.MIN_VALUE : 1e-8; // mergekit: such divisors count as 1
+                double t = normalize ? sum[j] / (Math.abs(wsum[j]) < small ? 1 : wsum[j]) : sum[j];
                 out[s + j] = (float) ((base == null ? 0 : base[s + j]) + lambda * t);
             }
         }

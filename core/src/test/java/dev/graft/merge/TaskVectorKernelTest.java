@@ -87,11 +87,14 @@ class TaskVectorKernelTest {
                 if (trial % 4 == 2) {
                     params.put("majority_sign_frequency", 1.0);
                 }
+                if (trial % 5 == 3) {
+                    params.put("rescale", 0.0); // DARE without rescaling
+                }
                 MergeInput in = new MergeInput("model.layers." + trial + ".w", trial, base, models, mp, params, 11 + trial, null);
                 TaskArithmeticMerge.Prepared p = new TaskArithmeticMerge.Prepared(w, lo, hi, density, null);
                 float[] want = new float[n];
                 float[] got = new float[n];
-                ReferenceTaskKernel.mergeRange(sparsify(name), name.contains("ties"), in, p, start, base, models, n, want);
+                ReferenceTaskKernel.mergeRange(sparsify(name), name.contains("ties"), name.equals("ties"), in, p, start, base, models, n, want);
                 method.mergeRange(in, p, start, base, models, n, got);
                 assertSame(want, got, name + " trial " + trial);
                 // in consecutive pieces, continuing DARE's streams (the streamed path), and in pieces that start afresh
