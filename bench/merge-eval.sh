@@ -39,7 +39,7 @@ results="$out/results-merge.jsonl"; : > "$results"
 lora_methods="linear task_arithmetic ties dare_linear dare_ties magnitude_prune breadcrumbs pcb layer_swap peft_linear peft_cat peft_svd peft_ties peft_dare_ties peft_magnitude_prune"
 params() { case "$1" in
   linear) echo "{}";; task_arithmetic) echo "{lambda: 0.5}";; ties|pcb) echo "{density: 0.2, lambda: 1.0}";;
-  dare_linear|magnitude_prune) echo "{density: 0.5, lambda: 0.5}";; dare_ties) echo "{density: 0.5, lambda: 1.0}";;
+  dare_linear|magnitude_prune) echo "{density: 0.5, lambda: 0.5}";; dare_ties) echo "{density: 0.5, lambda: 1.0, normalize: true}";;
   breadcrumbs) echo "{density: 0.5, gamma: 0.01, lambda: 0.5}";; peft_*) echo "{density: 0.5, rank: 8}";; fisher|layer_swap) echo "{}";; esac; }
 # layer swap: model i gives layers [2i, 2i+2) of the 6 (the other tensors come from the base, or the first model)
 swap() { [ "$1" = layer_swap ] && echo "    parameters: {layer_start: $(($2 * 2)), layer_end: $(($2 * 2 + 2))}" || true; }

@@ -22,7 +22,7 @@ else results="$out/results-lambda.jsonl"; sweep="$out/lambda-sweep.jsonl"; fi
 # the own models' dev accuracy normalises the dev scores
 declare -A own_dev
 for kind in ${kinds//,/ }; do for t in ${tasks//,/ }; do own_dev[$kind-$t]=$(acc "$model" "$out/$kind-$t" "$t" dev); done; done
-params() { case "$1" in task_arithmetic) echo "lambda: $2";; ties) echo "density: ${3:-0.2}, lambda: $2";; dare_ties) echo "density: ${3:-0.5}, lambda: $2";; esac; }
+params() { case "$1" in task_arithmetic) echo "lambda: $2";; ties) echo "density: ${3:-0.2}, lambda: $2";; dare_ties) echo "density: ${3:-0.5}, lambda: $2, normalize: true";; esac; }
 for kind in ${kinds//,/ }; do
   for method in ${methods//,/ }; do
     best=""; best_score=-1
