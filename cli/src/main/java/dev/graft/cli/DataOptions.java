@@ -1,5 +1,6 @@
 package dev.graft.cli;
 
+import dev.graft.train.ExampleFiles;
 import picocli.CommandLine.Option;
 
 /** Column names for data files, shared by tune, eval and predict. */
@@ -12,4 +13,9 @@ final class DataOptions {
 
     @Option(names = "--label-column", defaultValue = "label", description = "Label column. Default: ${DEFAULT-VALUE}.")
     String labelColumn;
+
+    /** A reader of these columns (labels required; prediction relaxes that). */
+    ExampleFiles.Reader reader() {
+        return ExampleFiles.reader().textColumn(textColumn).pairColumn(pairColumn).labelColumn(labelColumn);
+    }
 }

@@ -1,11 +1,9 @@
 package dev.graft.cli;
 
-import dev.graft.GraftException;
 import dev.graft.features.FeatureCache;
+import dev.graft.features.FeatureFileWriter;
 import dev.graft.features.LabelledTexts;
 import dev.graft.features.LayerFeatures;
-import dev.graft.io.npy.NpyWriter;
-import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
@@ -13,7 +11,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -72,40 +69,15 @@ final class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        String ext = EmbedCommand.extension(output);
-        if (!ext.equals("npy") && !ext.equals("safetensors")) {
-            throw new GraftException(output + ": unsupported output type '." + ext + "'; expected .safetensors or .npy");
-        }
-        LabelledTexts texts = LabelledTexts.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn);
+        FeatureFileWriter.format(output);
+        LabelledTexts texts = LabelledTexts.read(data, columns.reader());
         if (sample != null) {
             texts = texts.sample(sample, seed);
         }
         try (EncoderModel m = EncoderModel.load(model)) {
             EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength);
-            boolean all = layers || layer != null;
-            LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, all, new ConsoleProgress(512));
-            long[] labels = new long[texts.size()];
-            for (int i = 0; i < labels.length; i++) {
-                labels[i] = texts.labels()[i];
-            }
-            if (ext.equals("npy")) {
-                if (layer != null && (layer < 0 || layer >= f.layers().size())) {
-                    throw new GraftException("--layer must be between 0 and " + (f.layers().size() - 1) + ", got " + layer);
-                }
-                NpyWriter.writeFloat32(output, layer == null ? f.last() : f.layer(layer));
-                String name = output.getFileName().toString();
-                NpyWriter.writeInt64(output.resolveSibling(name.substring(0, name.length() - 4) + ".labels.npy"), labels);
-            } else {
-                SafetensorsWriter w = new SafetensorsWriter().metadata("model", m.info().id())
-                        .metadata("pooling", o.pooling().cliName()).metadata("normalize", Boolean.toString(o.normalize()))
-                        .metadata("classes", Output.COMPACT.writeValueAsString(texts.classNames()));
-                List<float[][]> ls = layers ? f.layers() : List.<float[][]>of(layer == null ? f.last() : f.layer(layer));
-                for (int l = 0; l < ls.size(); l++) {
-                    w.addRows("layer." + (layers ? l : (layer == null ? f.layers().size() - 1 : layer)), ls.get(l));
-                }
-                w.addLongs("labels", new long[] {labels.length}, labels);
-                w.write(output);
-            }
+            LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, layers || layer != null, new ConsoleProgress(512));
+            FeatureFileWriter.of(f, texts, o).allLayers(layers).layer(layer).write(output);
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("model", m.info().id());

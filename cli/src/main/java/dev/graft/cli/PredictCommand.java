@@ -3,8 +3,8 @@ package dev.graft.cli;
 import dev.graft.GraftException;
 import dev.graft.io.AtomicFiles;
 import dev.graft.model.EncoderModel;
-import dev.graft.train.Example;
-import dev.graft.train.ExampleFiles;
+import dev.graft.train.Prediction;
+import dev.graft.train.Predictions;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
 import java.io.IOException;
@@ -48,48 +48,35 @@ final class PredictCommand implements Callable<Integer> {
             if (model.task() == Task.RETRIEVAL) {
                 throw new GraftException(adapter.adapter + ": a retrieval adapter predicts embeddings; use it with graft embed after export --merge");
             }
-            List<Example> examples = ExampleFiles.read(input, columns.textColumn, columns.pairColumn, columns.labelColumn, false);
-            float[][] p = model.predict(examples, batchSize);
-            List<String> names = model.labels().names();
+            List<Prediction> predictions = Predictions.of(model).batchSize(batchSize).columns(columns.reader()).run(input);
             StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < examples.size(); i++) {
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("index", i);
-                row.put("text", examples.get(i).text());
-                switch (model.task()) {
-                    case CLASSIFICATION -> {
-                        int best = 0;
-                        Map<String, Float> probs = new LinkedHashMap<>();
-                        for (int c = 0; c < p[i].length; c++) {
-                            probs.put(names.get(c), p[i][c]);
-                            if (p[i][c] > p[i][best]) {
-                                best = c;
-                            }
-                        }
-                        row.put("label", names.get(best));
-                        row.put("probability", p[i][best]);
-                        row.put("probabilities", probs);
-                    }
-                    case MULTI_LABEL -> {
-                        List<String> on = new java.util.ArrayList<>();
-                        Map<String, Float> probs = new LinkedHashMap<>();
-                        for (int c = 0; c < p[i].length; c++) {
-                            probs.put(names.get(c), p[i][c]);
-                            if (p[i][c] > 0.5f) {
-                                on.add(names.get(c));
-                            }
-                        }
-                        row.put("labels", on);
-                        row.put("probabilities", probs);
-                    }
-                    default -> row.put("value", p[i][0]);
-                }
-                sb.append(Output.COMPACT.writeValueAsString(row)).append('\n');
+            for (int i = 0; i < predictions.size(); i++) {
+                sb.append(Output.COMPACT.writeValueAsString(row(i, predictions.get(i)))).append('\n');
             }
             AtomicFiles.writeString(output, sb.toString());
             PrintWriter out = spec.commandLine().getOut();
-            out.println("wrote " + examples.size() + " predictions to " + output);
+            out.println("wrote " + predictions.size() + " predictions to " + output);
         }
         return 0;
+    }
+
+    /** One JSONL line: index, text, then the task's fields. */
+    private static Map<String, Object> row(int index, Prediction p) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("index", index);
+        row.put("text", p.example().text());
+        switch (p.task()) {
+            case CLASSIFICATION -> {
+                row.put("label", p.label());
+                row.put("probability", p.probability());
+                row.put("probabilities", p.probabilities());
+            }
+            case MULTI_LABEL -> {
+                row.put("labels", p.labels());
+                row.put("probabilities", p.probabilities());
+            }
+            default -> row.put("value", p.value());
+        }
+        return row;
     }
 }

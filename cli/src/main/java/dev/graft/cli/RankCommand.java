@@ -5,19 +5,18 @@ import dev.graft.features.FeatureCache;
 import dev.graft.features.LabelledTexts;
 import dev.graft.model.BundledModel;
 import dev.graft.model.BundledModels;
-import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
 import dev.graft.select.Estimators;
+import dev.graft.select.rank.AdapterCandidate;
+import dev.graft.select.rank.ClassifierCandidate;
+import dev.graft.select.rank.FineTunedAccuracy;
 import dev.graft.select.rank.ModelRanker;
 import dev.graft.select.rank.RankPlot;
 import dev.graft.select.rank.RankReport;
 import dev.graft.select.rank.RankValidation;
 import dev.graft.train.Example;
-import dev.graft.train.TrainingConfig;
-import dev.graft.tune.Tuning;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -107,12 +107,13 @@ final class RankCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         List<String> ids = expand(models);
-        LabelledTexts texts = LabelledTexts.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn);
+        LabelledTexts texts = LabelledTexts.read(data, columns.reader());
         if (sample != null) {
             texts = texts.sample(sample, seed);
         }
-        ModelRanker.Options o = new ModelRanker.Options(metrics == null ? Estimators.names() : metrics, layers, team,
-                teamMetric, pooling == null ? null : Pooling.parse(pooling), maxLength);
+        ModelRanker.Options o = ModelRanker.Options.builder().metrics(metrics == null ? Estimators.names() : metrics)
+                .layers(layers).teamSize(team).teamMetric(teamMetric).pooling(pooling == null ? null : Pooling.parse(pooling))
+                .maxLength(maxLength).build();
         PrintWriter err = spec.commandLine().getErr();
         if (ids.isEmpty() && adapters.isEmpty()) {
             throw new GraftException("give candidates with --models (ids, directories or 'all') and/or --adapters");
@@ -120,26 +121,30 @@ final class RankCommand implements Callable<Integer> {
         if (validate != null && !adapters.isEmpty()) {
             throw new GraftException("--validate fine-tunes --models; leave out --adapters");
         }
-        List<dev.graft.select.rank.ClassifierCandidate> classifiers = new ArrayList<>();
-        for (Path a : adapters) {
-            classifiers.add(new AdapterCandidate(a, base, maxLength));
-        }
-        RankReport report;
-        try {
-            report = new ModelRanker(noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache(), new ConsoleProgress(256), line -> {
+        Consumer<String> log = line -> {
             if (!json) {
                 err.println(line);
                 err.flush();
             }
-        }).rank(ids, classifiers, texts, o);
+        };
+        List<ClassifierCandidate> classifiers = new ArrayList<>();
+        RankReport report;
+        try {
+            for (Path a : adapters) {
+                classifiers.add(AdapterCandidate.load(a, base, maxLength));
+            }
+            FeatureCache cache = noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache();
+            report = new ModelRanker(cache, new ConsoleProgress(256), log).rank(ids, classifiers, texts, o);
         } finally {
-            classifiers.forEach(dev.graft.select.rank.ClassifierCandidate::close);
+            classifiers.forEach(ClassifierCandidate::close);
         }
 
         Map<String, Double> accuracy = null;
         Map<String, RankValidation.Agreement> agreement = null;
         if (validate != null) {
-            accuracy = fineTune(ids, texts, err);
+            List<Example> held = LabelledTexts.read(validate, columns.reader()).examples(validate.toString());
+            accuracy = FineTunedAccuracy.lora().epochs(validateEpochs).seed(seed).maxLength(maxLength).output(validateOutput)
+                    .progress(new ConsoleProgress(1)).log(log).measure(ids, texts.examples(data.toString()), held);
             agreement = RankValidation.compare(report, accuracy);
         }
         if (plot != null) {
@@ -166,36 +171,6 @@ final class RankCommand implements Callable<Integer> {
             throw new GraftException("--models lists a model twice: " + ids);
         }
         return ids;
-    }
-
-    /** LoRA with each model's defaults and the same budget; accuracy on the validation file at the best epoch. */
-    private Map<String, Double> fineTune(List<String> ids, LabelledTexts train, PrintWriter err) throws IOException {
-        List<Example> trainSet = new ArrayList<>();
-        for (int i = 0; i < train.size(); i++) {
-            trainSet.add(new Example(train.texts().get(i), null, train.classNames().get(train.labels()[i]), data + ":" + i));
-        }
-        LabelledTexts v = LabelledTexts.read(validate, columns.textColumn, columns.pairColumn, columns.labelColumn);
-        List<Example> evalSet = new ArrayList<>();
-        for (int i = 0; i < v.size(); i++) {
-            evalSet.add(new Example(v.texts().get(i), null, v.classNames().get(v.labels()[i]), validate + ":" + i));
-        }
-        Path dir = validateOutput != null ? validateOutput : Files.createTempDirectory("graft-rank-validate");
-        Map<String, Double> accuracy = new LinkedHashMap<>();
-        for (String id : ids) {
-            if (!json) {
-                err.println("fine-tuning " + id + " with LoRA for validation");
-                err.flush();
-            }
-            try (EncoderModel m = EncoderModel.load(id)) {
-                TrainingConfig c = TrainingConfig.defaults().withEpochs(validateEpochs).withSeed(seed)
-                        .withMaxLength(maxLength != null ? Math.min(maxLength, m.info().maxPositions()) : Math.min(128, m.info().maxPositions()));
-                Tuning.Result r = Tuning.of(m).method("lora").config(c).learningRate(TrainingConfig.defaultLearningRate("lora"))
-                        .train(trainSet).eval(evalSet).progress(new ConsoleProgress(1))
-                        .run(dir.resolve(id.replaceAll("[^A-Za-z0-9._-]", "_")));
-                accuracy.put(id, r.metrics().get("accuracy"));
-            }
-        }
-        return accuracy;
     }
 
     private static void print(PrintWriter out, RankReport r, Map<String, Double> accuracy, Map<String, RankValidation.Agreement> agreement) {

@@ -27,18 +27,29 @@ public record LabelledTexts(List<String> texts, int[] labels, List<String> class
         }
     }
 
-    /**
-     * Reads a CSV, TSV or JSONL file with a text and a label column. Sentence pairs are refused: the estimators score
-     * one vector per example, and silently dropping the second text would rank models on the wrong input.
-     */
+    /** Reads a CSV, TSV or JSONL file with the columns {@code text} and {@code label}; see {@link #read(Path, ExampleFiles.Reader)}. */
+    public static LabelledTexts read(Path file) {
+        return read(file, ExampleFiles.reader());
+    }
+
+    /** As {@link #read(Path, ExampleFiles.Reader)} with these column names; kept for existing callers. */
     public static LabelledTexts read(Path file, String textColumn, String pairColumn, String labelColumn) {
-        List<Example> rows = ExampleFiles.read(file, textColumn, pairColumn, labelColumn, true);
+        return read(file, ExampleFiles.reader().textColumn(textColumn).pairColumn(pairColumn).labelColumn(labelColumn));
+    }
+
+    /**
+     * Reads a CSV, TSV or JSONL file with a text and a label column, named by {@code columns} (whose labels are
+     * always required here). Sentence pairs are refused: the estimators score one vector per example, and silently
+     * dropping the second text would rank models on the wrong input.
+     */
+    public static LabelledTexts read(Path file, ExampleFiles.Reader columns) {
+        List<Example> rows = columns.labelsRequired(true).read(file);
         if (rows.isEmpty()) {
             throw new GraftException(file + ": no examples");
         }
         if (rows.stream().anyMatch(e -> e.pair() != null && !e.pair().isEmpty())) {
-            throw new GraftException(file + ": has a '" + pairColumn + "' column; ranking scores single texts, so remove it"
-                    + " or join the two texts into '" + textColumn + "'");
+            throw new GraftException(file + ": has a '" + columns.pairColumn() + "' column; ranking scores single texts, so remove it"
+                    + " or join the two texts into '" + columns.textColumn() + "'");
         }
         TreeMap<String, Integer> index = new TreeMap<>();
         rows.forEach(e -> index.putIfAbsent(e.label(), 0));
@@ -57,6 +68,15 @@ public record LabelledTexts(List<String> texts, int[] labels, List<String> class
 
     public int size() {
         return texts.size();
+    }
+
+    /** The texts as labelled training examples (no pairs), each with source {@code "<source>:<index>"}. */
+    public List<Example> examples(String source) {
+        List<Example> out = new ArrayList<>(size());
+        for (int i = 0; i < size(); i++) {
+            out.add(new Example(texts.get(i), null, classNames.get(labels[i]), source + ":" + i));
+        }
+        return out;
     }
 
     public int numClasses() {

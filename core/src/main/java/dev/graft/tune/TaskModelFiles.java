@@ -138,6 +138,11 @@ public final class TaskModelFiles {
                 Pooling.parse(n.path("pooling").asText("mean")), n.path("max_length").asInt(TaskModel.DEFAULT_MAX_LENGTH));
     }
 
+    /** As {@link #load(EncoderModel, Path, List)} for an adapter that records its labels (every one graft writes). */
+    public static TaskModel load(EncoderModel base, Path dir) {
+        return load(base, dir, null);
+    }
+
     /**
      * Loads an adapter onto {@code base}, at the max length it recorded (set another with {@link TaskModel#maxLength(int)}).
      *

@@ -48,6 +48,69 @@ public final class ModelRanker {
                 Estimators.byName(teamMetric);
             }
         }
+
+        /** Options with {@code graft rank}'s defaults: every estimator, no layers, no team, each model's pooling and limit. */
+        public static Builder builder() {
+            return new Builder();
+        }
+    }
+
+    /** Builds {@link Options}; unset values keep {@code graft rank}'s defaults. */
+    public static final class Builder {
+        private List<String> metrics = Estimators.names();
+        private boolean layers;
+        private int teamSize;
+        private String teamMetric = "logme";
+        private Pooling pooling;
+        private Integer maxLength;
+
+        private Builder() {
+        }
+
+        /** Estimator names ({@link Estimators#names()}); default all of them. */
+        public Builder metrics(String... names) {
+            return metrics(List.of(names));
+        }
+
+        public Builder metrics(List<String> names) {
+            this.metrics = List.copyOf(names);
+            return this;
+        }
+
+        /** Also score every layer of every model. */
+        public Builder layers(boolean every) {
+            this.layers = every;
+            return this;
+        }
+
+        /** Also pick the best team of {@code k} models (2 ≤ k ≤ models); 0, the default, picks none. */
+        public Builder teamSize(int k) {
+            this.teamSize = k;
+            return this;
+        }
+
+        /** The estimator that picks the team; default {@code logme}. */
+        public Builder teamMetric(String name) {
+            this.teamMetric = name;
+            return this;
+        }
+
+        /** One pooling for every model; default each model's own. */
+        public Builder pooling(Pooling p) {
+            this.pooling = p;
+            return this;
+        }
+
+        /** One token limit for every model (capped at each model's positions); null, the default, = each model's own. */
+        public Builder maxLength(Integer tokens) {
+            this.maxLength = tokens;
+            return this;
+        }
+
+        /** @throws GraftException for an unknown estimator or a negative team size */
+        public Options build() {
+            return new Options(metrics, layers, teamSize, teamMetric, pooling, maxLength);
+        }
     }
 
     private final FeatureCache cache;

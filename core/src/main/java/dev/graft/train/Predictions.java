@@ -1,0 +1,75 @@
+package dev.graft.train;
+
+import dev.graft.GraftException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Predicts with a loaded {@link TaskModel} — what {@code graft predict} does:
+ *
+ * <pre>{@code
+ * try (TaskModel model = TaskModelFiles.load(base, Path.of("my-adapter"), null)) {
+ *     for (Prediction p : Predictions.of(model).batchSize(32).run(Path.of("new.csv"))) {
+ *         System.out.println(p.label() + " " + p.probability());
+ *     }
+ * }
+ * }</pre>
+ *
+ * Unset values take the CLI's defaults: batch 64, columns {@code text} and {@code text_pair} with labels optional.
+ * Texts are cut at the model's own {@link TaskModel#maxLength()} (set it on the model to change it).
+ */
+public final class Predictions {
+    private final TaskModel model;
+    private int batchSize = 64;
+    private ExampleFiles.Reader columns = ExampleFiles.reader().labelsRequired(false);
+
+    private Predictions(TaskModel model) {
+        this.model = Objects.requireNonNull(model, "model");
+    }
+
+    /** Starts predicting with {@code model} (which stays open: the caller owns it). */
+    public static Predictions of(TaskModel model) {
+        return new Predictions(model);
+    }
+
+    /** Examples per forward pass. */
+    public Predictions batchSize(int n) {
+        if (n < 1) {
+            throw new GraftException("batch size must be at least 1, got " + n);
+        }
+        this.batchSize = n;
+        return this;
+    }
+
+    /** Which columns {@link #run(Path)} reads (labels are never required for prediction). */
+    public Predictions columns(ExampleFiles.Reader reader) {
+        this.columns = reader.labelsRequired(false);
+        return this;
+    }
+
+    /** Reads {@code file} (.csv, .tsv, .jsonl) and predicts every row, in file order. */
+    public List<Prediction> run(Path file) {
+        return run(columns.read(file));
+    }
+
+    /**
+     * Predicts {@code examples} in order.
+     *
+     * @throws GraftException for a retrieval model, which embeds rather than predicts
+     */
+    public List<Prediction> run(List<Example> examples) {
+        if (model.task() == Task.RETRIEVAL) {
+            throw new GraftException("a retrieval model predicts embeddings, not labels: use TaskModel.embed");
+        }
+        // [n, classes] or [n, 1]
+        float[][] scores = model.predict(examples, batchSize);
+        List<String> classes = model.labels().names();
+        List<Prediction> out = new ArrayList<>(examples.size());
+        for (int i = 0; i < examples.size(); i++) {
+            out.add(new Prediction(examples.get(i), model.task(), classes, scores[i]));
+        }
+        return out;
+    }
+}
