@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import dev.graft.model.EncoderModel;
 import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.ToyTasks;
+import dev.graft.train.Trainer;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,19 +24,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A training run killed with SIGKILL and resumed with --resume ends with exactly the weights and metrics of an
- * uninterrupted run. The CLI runs in child JVMs so the kill is a real process kill.
+ * A training run halted hard (no shutdown hooks, as SIGKILL) and resumed with --resume ends with exactly the weights
+ * and metrics of an uninterrupted run. The CLI runs in child JVMs so the halt ends a real process; the trainer's
+ * testing hook halts it right after a chosen update's checkpoint, so the test does not race a kill against the clock.
  */
 class ResumeAfterKillTest {
     @TempDir
     Path dir;
 
-    private Process start(Path model, Path data, Path out, boolean resume) throws Exception {
+    /**
+     * The update after whose checkpoint the first run halts: a checkpoint is written every 4 updates, and 64 is
+     * mid-run (240 updates in all) and mid-epoch (6 updates per epoch).
+     */
+    private static final long HALT_AT = 64;
+
+    /** Runs the CLI in a child JVM; {@code haltAt} > 0 halts it right after that update's checkpoint. */
+    private Process start(Path model, Path data, Path out, boolean resume, long haltAt) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), GraftCli.class.getName(),
+                "-Xmx1g", "-Dai.djl.offline=true", "-D" + Trainer.HALT_AFTER_UPDATE + "=" + haltAt,
+                "-cp", System.getProperty("java.class.path"), GraftCli.class.getName(),
                 "--threads", "1", "tune", "--model", model.toString(), "--train", data.toString(), "--eval", data.toString(),
                 "--method", "lora", "--option", "target_modules=[\"query\",\"value\",\"output.dense\"]", "--epochs", "40",
-                "--batch-size", "8", "--lr", "0.005", "--max-length", "16", "--eval-every", "6", "--json", "--output", out.toString()));
+                "--batch-size", "8", "--lr", "0.005", "--max-length", "16", "--eval-every", "4", "--json", "--output", out.toString()));
         if (resume) {
             cmd.add("--resume");
         }
@@ -55,34 +66,22 @@ class ResumeAfterKillTest {
         Files.writeString(data, csv);
 
         Path straight = dir.resolve("straight");
-        Process a = start(model, data, straight, false);
+        Process a = start(model, data, straight, false, -1);
         String resultA = new String(a.getInputStream().readAllBytes());
         assertTrue(a.waitFor(5, TimeUnit.MINUTES));
         assertEquals(0, a.exitValue(), resultA);
 
         Path killed = dir.resolve("killed");
-        Process b = start(model, data, killed, false);
-        Path state = killed.resolve("checkpoint").resolve("state.json");
-        long deadline = System.currentTimeMillis() + 120_000;
+        Process b = start(model, data, killed, false, HALT_AT);
+        b.getInputStream().readAllBytes();
+        assertTrue(b.waitFor(5, TimeUnit.MINUTES));
+        assertEquals(Trainer.HALT_EXIT_CODE, b.exitValue(), "halted by the testing hook, as a kill would");
         ObjectMapper json = new ObjectMapper();
-        while (System.currentTimeMillis() < deadline) {
-            if (Files.exists(state)) {
-                try {
-                    if (json.readTree(state.toFile()).path("updates").asLong() >= 60) {
-                        break;
-                    }
-                } catch (java.io.IOException partial) {
-                    // being replaced right now; look again
-                }
-            }
-            Thread.sleep(20);
-        }
-        b.destroyForcibly(); // SIGKILL: no shutdown hooks, no cleanup
-        b.waitFor(30, TimeUnit.SECONDS);
-        long killedAt = json.readTree(state.toFile()).path("updates").asLong();
-        assertTrue(killedAt >= 60 && killedAt < 240, "killed mid-run at update " + killedAt);
+        Path state = killed.resolve("checkpoint").resolve("state.json");
+        assertEquals(HALT_AT, json.readTree(state.toFile()).path("updates").asLong(), "checkpoint of the halting update");
+        assertFalse(Files.exists(killed.resolve("adapter_model.safetensors")), "halted before the end");
 
-        Process c = start(model, data, killed, true);
+        Process c = start(model, data, killed, true, -1);
         String resultC = new String(c.getInputStream().readAllBytes());
         assertTrue(c.waitFor(5, TimeUnit.MINUTES));
         assertEquals(0, c.exitValue(), resultC);

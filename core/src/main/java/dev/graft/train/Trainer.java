@@ -33,8 +33,17 @@ import java.util.Random;
  *
  * <p>Memory: every batch's arrays live in a sub-manager closed after the step, gradient handles are closed, and the
  * optimizer updates in place, so native memory stays flat after the first steps.
+ *
+ * <p>Testing hook: with the system property {@value #HALT_AFTER_UPDATE} set to N, the JVM halts
+ * ({@link Runtime#halt(int)}, exit code {@value #HALT_EXIT_CODE}: no shutdown hooks, no cleanup, as a kill) right
+ * after the checkpoint of update N is written, and before anything else is. Tests use it to interrupt a run at a
+ * known point instead of racing a kill against the clock; it is not for production use.
  */
 public final class Trainer {
+    /** System property naming the update after whose checkpoint the JVM halts (testing only). */
+    public static final String HALT_AFTER_UPDATE = "graft.test.haltAfterUpdate";
+    /** Exit code of a JVM halted by {@link #HALT_AFTER_UPDATE}. */
+    public static final int HALT_EXIT_CODE = 86;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final TaskModel model;
@@ -102,6 +111,7 @@ public final class Trainer {
         String selection = config.selectionMetric() != null ? config.selectionMetric() : Evaluator.defaultMetric(task);
         Engine engine = Engines.pytorch();
 
+        long haltAfterUpdate = Long.getLong(HALT_AFTER_UPDATE, -1);
         RunState state = new RunState();
         List<Map<String, Object>> history = new ArrayList<>();
         try (AdamW optimizer = new AdamW(model.manager(), 0.9, 0.999, 1e-8, config.weightDecay())) {
@@ -195,6 +205,9 @@ public final class Trainer {
                                 state.batchInEpoch = 0;
                             }
                             checkpoints.save(params, optimizer, state);
+                            if (state.updates == haltAfterUpdate) {
+                                Runtime.getRuntime().halt(HALT_EXIT_CODE); // metrics.jsonl not yet appended: the worst moment
+                            }
                             checkpoints.appendMetrics(record);
                         }
                     }
