@@ -4,8 +4,12 @@ import dev.graft.GraftException;
 import java.util.Locale;
 
 /**
- * Learning rate per step: linear warm-up from 0 to the peak over {@code warmupSteps}, then linear or cosine decay to
+ * Learning rate per step: linear warm-up towards the peak over {@code warmupSteps}, then linear or cosine decay to
  * 0 at {@code totalSteps} (the schedules of BERT fine-tuning and of HF's get_linear/cosine_schedule_with_warmup).
+ *
+ * <p>One deliberate difference from HF: HF's first warm-up update has rate 0 and changes nothing. Update {@code s}
+ * here has the rate HF gives update {@code s + 1} of the same schedule with one more warm-up step and one more step
+ * in all; without warm-up the two are equal step for step (LearningRateScheduleTest checks both against HF).
  */
 public record LearningRateSchedule(Kind kind, double peak, long warmupSteps, long totalSteps) {
     /** Shape of the decay after warm-up. */
