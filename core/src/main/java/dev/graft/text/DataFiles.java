@@ -46,6 +46,7 @@ public final class DataFiles {
         }
         List<DataRow> rows;
         try (BufferedReader in = new BufferedReader(Files.newBufferedReader(file, StandardCharsets.UTF_8))) {
+            skipByteOrderMark(in);
             rows = switch (ext) {
                 case "txt" -> readText(file, in);
                 case "jsonl" -> readJsonLines(file, in);
@@ -84,6 +85,14 @@ public final class DataFiles {
         if (!rows.isEmpty() && !rows.get(0).fields().containsKey(column)) {
             throw new GraftException(file + ": no column '" + column + "'; the file has " + rows.get(0).fields().keySet()
                     + " (choose one with --text-column / --label-column)");
+        }
+    }
+
+    /** Excel's "CSV UTF-8" and Windows editors start files with U+FEFF; it is not part of the first column's name. */
+    private static void skipByteOrderMark(BufferedReader in) throws IOException {
+        in.mark(1);
+        if (in.read() != '\uFEFF') {
+            in.reset();
         }
     }
 
