@@ -64,7 +64,7 @@ public final class OnnxModelReader {
                     graph = parseGraph(bytes, start, len, source, folder);
                     in.skipRawBytes(len);
                 } else {
-                    in.skipField(tag);
+                    skip(in, tag);
                 }
             }
             if (graph == null) {
@@ -86,7 +86,7 @@ public final class OnnxModelReader {
             int tag = in.readTag();
             int field = WireFormat.getTagFieldNumber(tag);
             if (wireType(tag) != WireFormat.WIRETYPE_LENGTH_DELIMITED || (field != 1 && field != 5 && field != 11 && field != 12)) {
-                in.skipField(tag);
+                skip(in, tag);
                 continue;
             }
             int l = in.readRawVarint32();
@@ -136,7 +136,7 @@ public final class OnnxModelReader {
                     parseAttribute(bytes, start, l, source, folder, tensorAttrs, intAttrs);
                     in.skipRawBytes(l);
                 }
-                default -> in.skipField(tag);
+                default -> skip(in, tag);
             }
         }
         return new OnnxNode(name, op, inputs, outputs, tensorAttrs, intAttrs);
@@ -162,7 +162,7 @@ public final class OnnxModelReader {
                 t = parseTensor(bytes, start, l, source, folder);
                 in.skipRawBytes(l);
             } else {
-                in.skipField(tag);
+                skip(in, tag);
             }
         }
         if (t != null) {
@@ -180,7 +180,7 @@ public final class OnnxModelReader {
             if (WireFormat.getTagFieldNumber(tag) == 1) {
                 return in.readStringRequireUtf8();
             }
-            in.skipField(tag);
+            skip(in, tag);
         }
         return "";
     }
@@ -229,17 +229,18 @@ public final class OnnxModelReader {
                         switch (WireFormat.getTagFieldNumber(t)) {
                             case 1 -> k = in.readStringRequireUtf8();
                             case 2 -> v = in.readStringRequireUtf8();
-                            default -> in.skipField(t);
+                            default -> skip(in, t);
                         }
                     }
                     in.popLimit(limit);
                     external.put(k, v);
                 }
                 case 14 -> location = in.readInt32();
-                default -> in.skipField(tag);
+                default -> skip(in, tag);
             }
         }
         long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+        long elements = checkedElementCount(name, shape, source);
         ByteBuffer data;
         if (location == EXTERNAL) {
             data = readExternal(name, external, source, folder);
@@ -252,11 +253,31 @@ public final class OnnxModelReader {
         }
         OnnxTensor t = new OnnxTensor(name, dataType, shape, data);
         int width = elementSize(dataType);
-        if (width > 0 && (long) data.remaining() != t.elementCount() * width) {
+        // elements past 2^31 cannot match a buffer's size, and their byte count could overflow a long
+        if (width > 0 && (elements > Integer.MAX_VALUE || data.remaining() != elements * width)) {
             throw new OnnxFormatException(source + ": tensor '" + name + "' holds " + data.remaining()
-                    + " bytes but its shape " + java.util.Arrays.toString(shape) + " needs " + t.elementCount() * width);
+                    + " bytes but its shape " + java.util.Arrays.toString(shape) + " needs " + elements + " elements of "
+                    + width + " bytes");
         }
         return t;
+    }
+
+    /** The product of the dimensions, refusing negative ones and products past a long (which could wrap to a match). */
+    private static long checkedElementCount(String name, long[] shape, String source) {
+        long n = 1;
+        for (long d : shape) {
+            if (d < 0) {
+                throw new OnnxFormatException(source + ": tensor '" + name + "' has a negative dimension in its shape "
+                        + java.util.Arrays.toString(shape));
+            }
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new OnnxFormatException(source + ": tensor '" + name + "' has an impossibly large shape "
+                        + java.util.Arrays.toString(shape));
+            }
+        }
+        return n;
     }
 
     private static ByteBuffer readExternal(String name, Map<String, String> ext, String source, Path folder) throws IOException {
@@ -269,14 +290,30 @@ public final class OnnxModelReader {
         if (!file.startsWith(folder)) {
             throw new OnnxFormatException(source + ": tensor '" + name + "' points outside the model folder: " + location);
         }
-        long offset = Long.parseLong(ext.getOrDefault("offset", "0"));
+        long offset = externalNumber(ext, "offset", 0, name, source);
+        if (!Files.isRegularFile(file)) {
+            throw new OnnxFormatException(source + ": tensor '" + name + "' keeps its data in " + file + ", which does not exist");
+        }
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r"); FileChannel ch = f.getChannel()) {
-            long length = ext.containsKey("length") ? Long.parseLong(ext.get("length")) : ch.size() - offset;
-            if (offset < 0 || length < 0 || offset + length > ch.size() || length > Integer.MAX_VALUE) {
+            long length = externalNumber(ext, "length", ch.size() - offset, name, source);
+            if (offset < 0 || length < 0 || length > ch.size() - offset || length > Integer.MAX_VALUE) {
                 throw new OnnxFormatException(source + ": tensor '" + name + "' external range [" + offset + ", +" + length
                         + ") is outside " + file + " (" + ch.size() + " bytes)");
             }
             return ch.map(FileChannel.MapMode.READ_ONLY, offset, length).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    private static long externalNumber(Map<String, String> ext, String key, long otherwise, String name, String source) {
+        String v = ext.get(key);
+        if (v == null) {
+            return otherwise;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new OnnxFormatException(source + ": tensor '" + name + "' has external data " + key + " '" + v
+                    + "'; expected a whole number of bytes");
         }
     }
 
@@ -349,6 +386,13 @@ public final class OnnxModelReader {
         ByteBuffer b = ByteBuffer.allocate(acc.remaining() + more.remaining()).order(ByteOrder.LITTLE_ENDIAN);
         b.put(acc.duplicate()).put(more.duplicate());
         return b.flip();
+    }
+
+    /** Skips a field; an end-group tag outside a group (which skipField reports by returning false) is corrupt. */
+    private static void skip(CodedInputStream in, int tag) throws IOException {
+        if (!in.skipField(tag)) {
+            throw new com.google.protobuf.InvalidProtocolBufferException("an end-group tag outside any group");
+        }
     }
 
     private static int wireType(int tag) {
