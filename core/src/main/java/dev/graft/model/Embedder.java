@@ -25,10 +25,7 @@ public final class Embedder {
     private final EmbedOptions options;
 
     public Embedder(EncoderModel model, EmbedOptions options) {
-        if (options.maxLength() > model.info().maxPositions()) {
-            throw new GraftException("max length " + options.maxLength() + " exceeds the model's limit of "
-                    + model.info().maxPositions() + " tokens");
-        }
+        model.checkMaxLength(options.maxLength());
         if (options.pooling() == Pooling.POOLER && !hasPooler(model)) {
             throw new GraftException("pooling 'pooler' needs a model with pooler weights; " + model.info().id()
                     + " has none: use cls or mean");

@@ -148,6 +148,7 @@ public final class EncoderModel implements AutoCloseable {
     static EncoderModel assemble(String id, JsonNode config, TensorSource weights, TextTokenizer tokenizer,
                                  Pooling pooling, boolean normalize, BundledModel bundled, String source) {
         Architecture arch = Architectures.forConfig(config, source);
+        checkVocabulary(id, config, tokenizer);
         Set<String> names = new java.util.TreeSet<>();
         for (String n : weights.names()) {
             String r = arch.rename(n);
@@ -173,6 +174,32 @@ public final class EncoderModel implements AutoCloseable {
                 cfg.path("num_attention_heads").asInt(), cfg.path("intermediate_size").asInt(),
                 cfg.path("vocab_size").asInt(), encoder.maxPositions(), params, source);
         return new EncoderModel(info, encoder, manager, tokenizer, pooling, normalize, bundled);
+    }
+
+    /**
+     * A tokenizer with ids past the word-embedding table would fail inside the engine at the first batch ("index out
+     * of range in self"); fail at load instead, naming both files and both numbers.
+     */
+    private static void checkVocabulary(String id, JsonNode config, TextTokenizer tokenizer) {
+        int rows = config.path("vocab_size").asInt(0);
+        if (rows > 0 && tokenizer.vocabularySize() > rows) {
+            tokenizer.close();
+            throw new GraftException(tokenizer.file() + " holds " + tokenizer.vocabularySize() + " tokens but the config.json"
+                    + " of " + id + " has vocab_size " + rows + ": the tokenizer does not belong to this model");
+        }
+    }
+
+    /**
+     * Fails, naming both numbers, if sequences of {@code maxLength} tokens are longer than the model's position
+     * embeddings (which would fail inside the engine at the first long batch).
+     *
+     * @throws GraftException if {@code maxLength} exceeds max_position_embeddings
+     */
+    public void checkMaxLength(int maxLength) {
+        if (maxLength > info.maxPositions()) {
+            throw new GraftException("max length " + maxLength + " exceeds max_position_embeddings " + info.maxPositions()
+                    + " in the config.json of " + info.id() + "; use a max length of at most " + info.maxPositions());
+        }
     }
 
     public ModelInfo info() {

@@ -3,6 +3,8 @@ package dev.graft.text;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.util.PairList;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.GraftException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,13 +22,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * length and never padding: padding happens per batch, after sorting by length.
  */
 public final class TextTokenizer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final Path file;
     private final Map<Integer, HuggingFaceTokenizer> byMaxLength = new ConcurrentHashMap<>();
     private final String sha256;
+    private final int vocabularySize;
 
-    private TextTokenizer(Path file, String sha256) {
+    private TextTokenizer(Path file, String sha256, int vocabularySize) {
         this.file = file;
         this.sha256 = sha256;
+        this.vocabularySize = vocabularySize;
     }
 
     /** Loads a {@code tokenizer.json}. */
@@ -35,13 +40,42 @@ public final class TextTokenizer implements AutoCloseable {
             throw new GraftException(tokenizerJson + ": tokenizer file not found (a model directory needs tokenizer.json)");
         }
         try {
-            String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(tokenizerJson)));
-            TextTokenizer t = new TextTokenizer(tokenizerJson, hash);
+            byte[] bytes = Files.readAllBytes(tokenizerJson);
+            String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            TextTokenizer t = new TextTokenizer(tokenizerJson, hash, vocabularySize(tokenizerJson, bytes));
             t.forLength(512); // fail now, with the file's name, if it does not parse
             return t;
         } catch (IOException | NoSuchAlgorithmException e) {
             throw new GraftException(tokenizerJson + ": cannot read tokenizer (" + e.getMessage() + ")", e);
         }
+    }
+
+    /**
+     * The largest token id in tokenizer.json plus one: over the model's vocabulary (an object of token to id for
+     * WordPiece, BPE and WordLevel; a list for Unigram) and the added tokens.
+     */
+    private static int vocabularySize(Path file, byte[] bytes) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException e) {
+            throw new GraftException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+        }
+        long max = -1;
+        JsonNode vocab = root == null ? null : root.path("model").path("vocab");
+        if (vocab != null && vocab.isObject()) {
+            for (JsonNode id : vocab) {
+                max = Math.max(max, id.asLong(-1));
+            }
+        } else if (vocab != null && vocab.isArray()) {
+            max = vocab.size() - 1L;
+        }
+        if (root != null) {
+            for (JsonNode added : root.path("added_tokens")) {
+                max = Math.max(max, added.path("id").asLong(-1));
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE, max + 1);
     }
 
     private HuggingFaceTokenizer forLength(int maxLength) {
@@ -109,6 +143,11 @@ public final class TextTokenizer implements AutoCloseable {
     /** The tokenizer.json file this was loaded from. */
     public Path file() {
         return file;
+    }
+
+    /** Number of token ids the tokenizer can produce (its largest id + 1): rows a model's word embeddings need. */
+    public int vocabularySize() {
+        return vocabularySize;
     }
 
     /** SHA-256 of tokenizer.json, to tell whether two models share a tokenizer. */

@@ -26,6 +26,7 @@ public final class Evaluator {
 
     /** Metrics of {@code model} on {@code examples} (plus "examples"). */
     public static Map<String, Double> evaluate(TaskModel model, List<Example> examples, int maxLength, int batchSize) {
+        model.base().checkMaxLength(maxLength); // retrieval tokenises without TaskModel.tokenize
         LabelSpace labels = model.labels();
         Map<String, Double> out = new LinkedHashMap<>();
         switch (model.task()) {

@@ -122,8 +122,13 @@ public final class TaskModel implements AutoCloseable {
         return trainable.values().stream().mapToLong(p -> p.getArray().size()).sum();
     }
 
-    /** Tokenises examples (text and optional pair) at the given maximum length. */
+    /**
+     * Tokenises examples (text and optional pair) at the given maximum length.
+     *
+     * @throws dev.graft.GraftException if {@code maxLength} exceeds the base model's position embeddings
+     */
     public List<TokenizedText> tokenize(List<Example> examples, int maxLength) {
+        base.checkMaxLength(maxLength);
         List<String> texts = new ArrayList<>(examples.size());
         List<String> pairs = new ArrayList<>(examples.size());
         boolean anyPair = false;
@@ -182,11 +187,10 @@ public final class TaskModel implements AutoCloseable {
      * @throws GraftException when {@code tokens} is below 2 or beyond the encoder's position embeddings
      */
     public TaskModel maxLength(int tokens) {
-        int positions = base.info().maxPositions();
-        if (tokens < 2 || tokens > positions) {
-            throw new GraftException("max length " + tokens + " is outside what " + base.info().id() + " supports (2 to "
-                    + positions + " tokens, its max_position_embeddings)");
+        if (tokens < 2) {
+            throw new GraftException("max length must be at least 2 tokens ([CLS] and [SEP]), got " + tokens);
         }
+        base.checkMaxLength(tokens);
         this.maxLength = tokens;
         return this;
     }
