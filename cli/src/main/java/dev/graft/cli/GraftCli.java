@@ -46,6 +46,7 @@ public final class GraftCli implements Runnable {
         System.setProperty("java.awt.headless", "true");
         verbose = false; // picocli sets it again if given; a previous in-process run must not leak it
         CommandLine cl = new CommandLine(new GraftCli());
+        addHelpOptions(cl); // without it "graft tune --help" fails on the missing required options
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
@@ -60,13 +61,39 @@ public final class GraftCli implements Runnable {
             err.flush();
             return 1;
         });
+        // picocli skips its checks when --help is given: "graft tnue --help" would print the top-level help and exit 0
+        cl.setExecutionStrategy(parse -> {
+            if (!parse.hasSubcommand() && !parse.unmatched().isEmpty()) {
+                throw new CommandLine.UnmatchedArgumentException(parse.commandSpec().commandLine(), parse.unmatched());
+            }
+            return new CommandLine.RunLast().execute(parse);
+        });
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("graft: " + ex.getMessage());
+            err.println("graft: " + unknownCommand(ex).orElse(ex.getMessage()));
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
             err.flush();
             return 2;
         });
         return cl.execute(args);
+    }
+
+    /** "unknown command 'x'" when the first word after graft's options is no command. */
+    static java.util.Optional<String> unknownCommand(CommandLine.ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException u) || ex.getCommandLine().getParent() != null
+                || u.getUnmatched().isEmpty() || u.getUnmatched().get(0).startsWith("-")) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("unknown command '" + u.getUnmatched().get(0) + "'");
+    }
+
+    /** Gives every command without its own help option -h/--help and -V/--version, as graft itself has. */
+    private static void addHelpOptions(CommandLine command) {
+        for (CommandLine sub : command.getSubcommands().values()) {
+            if (sub.getCommandSpec().findOption("--help") == null) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true).versionProvider(new Version());
+            }
+            addHelpOptions(sub);
+        }
     }
 
     /** Version from the jar manifest. */

@@ -49,6 +49,28 @@ class CliTest {
     }
 
     @Test
+    void anUnknownCommandIsAUsageErrorEvenWithHelp() {
+        for (String[] args : new String[][] {{"tnue"}, {"tnue", "--help"}, {"--verbose", "tnue", "-h"}}) {
+            Run r = run(args);
+            assertEquals(2, r.code(), String.join(" ", args));
+            assertTrue(r.err().startsWith("graft: unknown command 'tnue'\n"), r.err());
+            assertEquals("", r.out(), "no help text for a command that does not exist");
+        }
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        Run top = run("--help");
+        assertEquals(0, top.code());
+        assertTrue(top.out().startsWith("Usage: graft "), top.out());
+        for (String command : new String[] {"tune", "embed", "merge", "eval"}) {
+            Run r = run(command, "--help");
+            assertEquals(0, r.code(), command + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: graft " + command + " "), r.out());
+        }
+    }
+
+    @Test
     void modelsJsonListsTheBundledIds() throws Exception {
         Run r = run("models", "--json");
         assertEquals(0, r.code(), r.err());
