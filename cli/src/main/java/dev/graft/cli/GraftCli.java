@@ -23,6 +23,9 @@ public final class GraftCli implements Runnable {
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "Print stack traces with errors.")
     static boolean verbose;
 
+    @Option(names = "--quiet", scope = ScopeType.INHERIT, description = "No progress output on stderr.")
+    static boolean quiet;
+
     @Option(names = "--threads", scope = ScopeType.INHERIT, paramLabel = "N",
             description = "Compute threads (default: all cores).")
     void threads(int n) {
@@ -44,7 +47,8 @@ public final class GraftCli implements Runnable {
     /** Runs a command line; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         System.setProperty("java.awt.headless", "true");
-        verbose = false; // picocli sets it again if given; a previous in-process run must not leak it
+        verbose = false; // picocli sets these again if given; a previous in-process run must not leak them
+        quiet = false;
         CommandLine cl = new CommandLine(new GraftCli());
         addHelpOptions(cl); // without it "graft tune --help" fails on the missing required options
         cl.setOut(out);
