@@ -59,21 +59,23 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             root = JSON.readTree(bytes);
         } catch (IOException e) {
-            throw new GraftException(file + ": not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", e);
+            throw new GraftException(file + ": not a valid Hugging Face tokenizer.json ("
+                    + e.getMessage().lines().findFirst().orElse("") + ")", e);
+        }
+        if (root == null) {
+            return 0; // empty: the tokenizer itself will refuse it
         }
         long max = -1;
-        JsonNode vocab = root == null ? null : root.path("model").path("vocab");
-        if (vocab != null && vocab.isObject()) {
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
             for (JsonNode id : vocab) {
                 max = Math.max(max, id.asLong(-1));
             }
-        } else if (vocab != null && vocab.isArray()) {
+        } else if (vocab.isArray()) {
             max = vocab.size() - 1L;
         }
-        if (root != null) {
-            for (JsonNode added : root.path("added_tokens")) {
-                max = Math.max(max, added.path("id").asLong(-1));
-            }
+        for (JsonNode added : root.path("added_tokens")) {
+            max = Math.max(max, added.path("id").asLong(-1));
         }
         return (int) Math.min(Integer.MAX_VALUE, max + 1);
     }
