@@ -187,9 +187,9 @@ final class RankCommand implements Callable<Integer> {
                 err.flush();
             }
             try (EncoderModel m = EncoderModel.load(id)) {
-                TrainingConfig c = TrainingConfig.defaults().withEpochs(validateEpochs).withSeed(seed)
-                        .withMaxLength(maxLength != null ? Math.min(maxLength, m.info().maxPositions()) : Math.min(128, m.info().maxPositions()));
-                Tuning.Result r = Tuning.of(m).method("lora").config(c).learningRate(TrainingConfig.defaultLearningRate("lora"))
+                TrainingConfig c = TrainingConfig.builder().epochs(validateEpochs).seed(seed)
+                        .maxLength(maxLength != null ? Math.min(maxLength, m.info().maxPositions()) : Math.min(128, m.info().maxPositions())).build();
+                Tuning.Result r = Tuning.of(m).method("lora").config(c).learningRate(null) // null: the method's default
                         .train(trainSet).eval(evalSet).progress(new ConsoleProgress(1))
                         .run(dir.resolve(id.replaceAll("[^A-Za-z0-9._-]", "_")));
                 accuracy.put(id, r.metrics().get("accuracy"));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import java.util.List;
 import java.util.Set;
@@ -21,6 +22,15 @@ import java.util.Set;
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean rsLora, boolean dora) {
     static final Set<String> KEYS = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "use_dora",
             "bias", "fan_in_fan_out", "init_lora_weights");
+    /** The flags graft tune offers for LoRA. */
+    static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("--r", MethodOption.Kind.INTEGER, "r", "LoRA rank.").withDefault(8),
+            MethodOption.of("--alpha", MethodOption.Kind.NUMBER, "lora_alpha", "LoRA alpha; the update is scaled by alpha/r.").withDefault(16),
+            MethodOption.of("--lora-dropout", MethodOption.Kind.NUMBER, "lora_dropout", "Dropout on the LoRA input.").withDefault(0.1),
+            MethodOption.of("--target-modules", MethodOption.Kind.LIST, "target_modules",
+                    "Modules to adapt, by HF name or suffix, e.g. query,value.").withDefault("query,value"),
+            MethodOption.of("--rslora", MethodOption.Kind.FLAG, "use_rslora", "Rank-stabilised LoRA scaling alpha/sqrt(r)."),
+            MethodOption.of("--dora", MethodOption.Kind.FLAG, "use_dora", "DoRA: weight-decomposed LoRA."));
 
     public LoraConfig {
         targetModules = List.copyOf(targetModules);
