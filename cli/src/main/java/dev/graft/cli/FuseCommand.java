@@ -4,7 +4,6 @@ import dev.graft.tune.Tuning;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -16,7 +15,7 @@ import picocli.CommandLine.Spec;
  * options are {@code graft tune}'s ({@link TuneOptions}), plus {@code --sources}; {@code --method} picks the composition
  * ({@link Tuning#compositions()}). Everything else is {@link Tuning#sources}' work.
  */
-@Command(name = "fuse", modelTransformer = FuseCommand.Model.class, description = "Transfer from trained bottleneck adapters (graft tune --method adapter) to a new task: "
+@Command(name = "fuse", modelTransformer = MethodFlags.class, description = "Transfer from trained bottleneck adapters (graft tune --method adapter) to a new task: "
         + "learn to combine their outputs (ScaLearn, AdapterFusion) or start from their average (MHR-mu); write an adapter directory.",
         footer = {"", "Methods (--method):",
             "  scalearn            learned per-dimension scale of each source's output, per layer (N x H per layer)",
@@ -46,14 +45,5 @@ final class FuseCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         return options.run(spec, sources);
-    }
-
-    /** The method flags, as graft tune's (MHR-mu's new adapter takes the adapter flags). */
-    static final class Model implements CommandLine.IModelTransformer {
-        @Override
-        public CommandSpec transform(CommandSpec spec) {
-            MethodFlags.addTo(spec);
-            return spec;
-        }
     }
 }

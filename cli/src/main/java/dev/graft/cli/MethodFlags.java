@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -21,10 +22,14 @@ import picocli.CommandLine.Model.OptionSpec;
  * appears once, its help naming them. Only the flags given become method options, so each method's defaults apply
  * otherwise.
  */
-final class MethodFlags {
+final class MethodFlags implements CommandLine.IModelTransformer {
     static final String OPTION = "--option";
 
-    private MethodFlags() {
+    /** As a command's model transformer: adds the flags. */
+    @Override
+    public CommandSpec transform(CommandSpec spec) {
+        addTo(spec);
+        return spec;
     }
 
     /** One flag and the methods that declare it. */
