@@ -32,7 +32,7 @@ import java.util.Set;
 public final class Ia3 implements PeftMethod {
     static final Set<String> KEYS = Set.of("target_modules", "feedforward_modules", "init_ia3_weights", "fan_in_fan_out");
     static final MethodOption TARGET_MODULES = MethodOption.of("--target-modules", MethodOption.Kind.LIST, "target_modules",
-            "Modules to adapt, by HF name or suffix, e.g. query,value.").withDefault("key,value,output.dense");
+            "Modules to adapt, by HF name or suffix, e.g. query,value.").withDefault(String.join(",", Ia3Config.DEFAULT_TARGETS));
 
     @Override
     public String name() {
@@ -68,8 +68,8 @@ public final class Ia3 implements PeftMethod {
     public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
         PeftConfigs.rejectUnknown(overrides, KEYS, name());
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.putArray("target_modules").add("key").add("value").add("output.dense");
-        c.putArray("feedforward_modules").add("output.dense");
+        Ia3Config.DEFAULT_TARGETS.forEach(c.putArray(Ia3Config.TARGET_MODULES)::add);
+        Ia3Config.DEFAULT_FEEDFORWARD.forEach(c.putArray(Ia3Config.FEEDFORWARD_MODULES)::add);
         c.put("fan_in_fan_out", false);
         c.setAll(overrides);
         c.remove("init_ia3_weights");

@@ -15,6 +15,9 @@ public record Ia3Config(List<String> targetModules, List<String> feedforwardModu
     public static final String TARGET_MODULES = "target_modules";
     public static final String FEEDFORWARD_MODULES = "feedforward_modules";
     public static final String FAN_IN_FAN_OUT = "fan_in_fan_out";
+    /** PEFT's defaults for BERT. */
+    public static final List<String> DEFAULT_TARGETS = List.of("key", "value", "output.dense");
+    public static final List<String> DEFAULT_FEEDFORWARD = List.of("output.dense");
 
     public Ia3Config {
         targetModules = List.copyOf(targetModules);

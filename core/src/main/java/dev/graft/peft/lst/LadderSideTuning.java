@@ -42,7 +42,7 @@ public final class LadderSideTuning implements PeftMethod {
     static final Set<String> KEYS = Set.of("reduction_factor", "side_attention_heads", "gate_temperature", "init",
             "cache_activations", "cache_limit_mb");
     static final MethodOption REDUCTION_FACTOR = MethodOption.of("--reduction-factor", MethodOption.Kind.INTEGER,
-            "reduction_factor", "Bottleneck = hidden / this.").withDefault(8);
+            LstConfig.REDUCTION_FACTOR, "Side network width = hidden / this.").withDefault(LstConfig.DEFAULT_REDUCTION_FACTOR);
 
     @Override
     public String name() {
@@ -81,7 +81,7 @@ public final class LadderSideTuning implements PeftMethod {
             throw new GraftException("LST needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("reduction_factor", 8);
+        c.put(LstConfig.REDUCTION_FACTOR, LstConfig.DEFAULT_REDUCTION_FACTOR);
         c.put("gate_temperature", 0.1);
         c.put("init", "pruned");
         c.put("cache_activations", false);

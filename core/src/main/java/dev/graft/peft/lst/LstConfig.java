@@ -25,6 +25,8 @@ public record LstConfig(int reductionFactor, int sideAttentionHeads, double gate
     public static final String CACHE_LIMIT_MB = "cache_limit_mb";
     public static final String PRUNED = "pruned";
     public static final String RANDOM = "random";
+    /** The paper's factor 8: a side network 1/8 as wide as the backbone. */
+    public static final int DEFAULT_REDUCTION_FACTOR = 8;
 
     public LstConfig {
         if (reductionFactor <= 0) {

@@ -25,6 +25,8 @@ public record PrefixConfig(int numVirtualTokens, int tokenDim, int numTransforme
     public static final String NUM_LAYERS = "num_layers";
     public static final String ENCODER_HIDDEN_SIZE = "encoder_hidden_size";
     public static final String PREFIX_PROJECTION = "prefix_projection";
+    /** As PEFT's examples. */
+    public static final int DEFAULT_VIRTUAL_TOKENS = 20;
 
     public PrefixConfig {
         positive(NUM_VIRTUAL_TOKENS, numVirtualTokens);

@@ -34,7 +34,7 @@ public final class PrefixTuning implements PeftMethod {
     static final Set<String> KEYS = Set.of("num_virtual_tokens", "token_dim", "num_transformer_submodules",
             "num_attention_heads", "num_layers", "encoder_hidden_size", "prefix_projection");
     static final MethodOption VIRTUAL_TOKENS = MethodOption.of("--virtual-tokens", MethodOption.Kind.INTEGER,
-            "num_virtual_tokens", "Number of virtual tokens.").withDefault(20);
+            PrefixConfig.NUM_VIRTUAL_TOKENS, "Number of virtual tokens.").withDefault(PrefixConfig.DEFAULT_VIRTUAL_TOKENS);
 
     @Override
     public String name() {
@@ -73,7 +73,7 @@ public final class PrefixTuning implements PeftMethod {
             throw new GraftException("prefix tuning needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("num_virtual_tokens", 20);
+        c.put(PrefixConfig.NUM_VIRTUAL_TOKENS, PrefixConfig.DEFAULT_VIRTUAL_TOKENS);
         c.put("token_dim", encoder.hiddenSize());
         c.put("num_transformer_submodules", 1);
         c.put("num_attention_heads", bert.config().numAttentionHeads());

@@ -16,6 +16,8 @@ public record PromptConfig(int numVirtualTokens, String init, int tokenDim) {
     public static final String PROMPT_TUNING_INIT = "prompt_tuning_init";
     public static final String TOKEN_DIM = "token_dim";
     public static final String RANDOM = "RANDOM";
+    /** As PEFT's examples. */
+    public static final int DEFAULT_VIRTUAL_TOKENS = 20;
 
     public PromptConfig {
         if (numVirtualTokens <= 0) {

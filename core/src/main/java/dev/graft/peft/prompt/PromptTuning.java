@@ -31,7 +31,7 @@ public final class PromptTuning implements PeftMethod {
     /** The key PEFT saves the soft prompt under. */
     public static final String KEY = "prompt_embeddings";
     static final MethodOption VIRTUAL_TOKENS = MethodOption.of("--virtual-tokens", MethodOption.Kind.INTEGER,
-            "num_virtual_tokens", "Number of virtual tokens.").withDefault(20);
+            PromptConfig.NUM_VIRTUAL_TOKENS, "Number of virtual tokens.").withDefault(PromptConfig.DEFAULT_VIRTUAL_TOKENS);
 
     @Override
     public String name() {
@@ -71,7 +71,7 @@ public final class PromptTuning implements PeftMethod {
             throw new GraftException("prompt tuning needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("num_virtual_tokens", 20);
+        c.put(PromptConfig.NUM_VIRTUAL_TOKENS, PromptConfig.DEFAULT_VIRTUAL_TOKENS);
         c.put("prompt_tuning_init", "RANDOM");
         c.put("token_dim", encoder.hiddenSize());
         c.setAll(overrides);
