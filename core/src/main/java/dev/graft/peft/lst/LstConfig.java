@@ -29,12 +29,8 @@ public record LstConfig(int reductionFactor, int sideAttentionHeads, double gate
     public static final int DEFAULT_REDUCTION_FACTOR = 8;
 
     public LstConfig {
-        if (reductionFactor <= 0) {
-            throw new GraftException("option '" + REDUCTION_FACTOR + "' must be a positive integer, got " + reductionFactor);
-        }
-        if (sideAttentionHeads <= 0) {
-            throw new GraftException("option '" + SIDE_ATTENTION_HEADS + "' must be a positive integer, got " + sideAttentionHeads);
-        }
+        PeftConfigs.requirePositive(REDUCTION_FACTOR, reductionFactor);
+        PeftConfigs.requirePositive(SIDE_ATTENTION_HEADS, sideAttentionHeads);
         if (!(gateTemperature >= 1e-6 && gateTemperature <= 1e6)) {
             throw new GraftException("option '" + GATE_TEMPERATURE + "' must be a number in [1.0E-6, 1000000.0], got " + gateTemperature);
         }

@@ -29,20 +29,14 @@ public record PrefixConfig(int numVirtualTokens, int tokenDim, int numTransforme
     public static final int DEFAULT_VIRTUAL_TOKENS = 20;
 
     public PrefixConfig {
-        positive(NUM_VIRTUAL_TOKENS, numVirtualTokens);
-        positive(TOKEN_DIM, tokenDim);
-        positive(NUM_ATTENTION_HEADS, numAttentionHeads);
-        positive(NUM_LAYERS, numLayers);
-        positive(ENCODER_HIDDEN_SIZE, encoderHiddenSize);
+        PeftConfigs.requirePositive(NUM_VIRTUAL_TOKENS, numVirtualTokens);
+        PeftConfigs.requirePositive(TOKEN_DIM, tokenDim);
+        PeftConfigs.requirePositive(NUM_ATTENTION_HEADS, numAttentionHeads);
+        PeftConfigs.requirePositive(NUM_LAYERS, numLayers);
+        PeftConfigs.requirePositive(ENCODER_HIDDEN_SIZE, encoderHiddenSize);
         if (numTransformerSubmodules != 1) {
             throw new GraftException("option '" + NUM_TRANSFORMER_SUBMODULES + "' must equal 1 for an encoder (1), got "
                     + numTransformerSubmodules);
-        }
-    }
-
-    private static void positive(String key, int v) {
-        if (v <= 0) {
-            throw new GraftException("option '" + key + "' must be a positive integer, got " + v);
         }
     }
 

@@ -20,15 +20,11 @@ public record PromptConfig(int numVirtualTokens, String init, int tokenDim) {
     public static final int DEFAULT_VIRTUAL_TOKENS = 20;
 
     public PromptConfig {
-        if (numVirtualTokens <= 0) {
-            throw new GraftException("option '" + NUM_VIRTUAL_TOKENS + "' must be a positive integer, got " + numVirtualTokens);
-        }
+        PeftConfigs.requirePositive(NUM_VIRTUAL_TOKENS, numVirtualTokens);
         if (!RANDOM.equals(init)) {
             throw new GraftException("option '" + PROMPT_TUNING_INIT + "' must be RANDOM (TEXT initialisation is not supported yet)");
         }
-        if (tokenDim <= 0) {
-            throw new GraftException("option '" + TOKEN_DIM + "' must be a positive integer, got " + tokenDim);
-        }
+        PeftConfigs.requirePositive(TOKEN_DIM, tokenDim);
     }
 
     /** Reads a config tree with every key present. */
