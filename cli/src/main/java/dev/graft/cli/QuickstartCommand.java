@@ -86,8 +86,8 @@ final class QuickstartCommand implements Callable<Integer> {
             PeftMethod lora = PeftMethods.byName("lora");
             ObjectNode cfg = lora.resolveConfig(base.encoder(), Output.JSON.createObjectNode());
             LabelSpace labels = LabelSpace.fromTraining(Task.CLASSIFICATION, train);
-            TrainingConfig config = TrainingConfig.defaults().withEpochs(epochs).withLearningRate(2e-3).withBatchSize(16)
-                    .withMaxLength(64);
+            TrainingConfig config = TrainingConfig.builder().epochs(epochs).learningRate(2e-3).batchSize(16)
+                    .maxLength(64).build();
             try (TaskModel model = new TaskModel(base, lora, cfg, labels, base.defaultPooling(), 42)) {
                 Map<String, Double> before = Evaluator.evaluate(model, test, 64, 64);
                 TrainingResult r = new Trainer(model, config, adapterDir, new ConsoleProgress(1)).train(train, test, false);

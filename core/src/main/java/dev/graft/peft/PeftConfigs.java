@@ -28,6 +28,13 @@ public final class PeftConfigs {
         }
     }
 
+    /** For a config record's constructor: fails unless option {@code key}'s {@code value} is positive. */
+    public static void requirePositive(String key, int value) {
+        if (value <= 0) {
+            throw new GraftException("option '" + key + "' must be a positive integer, got " + value);
+        }
+    }
+
     public static int positiveInt(JsonNode config, String key) {
         JsonNode v = config.get(key);
         if (v == null || !v.canConvertToInt() || v.asInt() <= 0 || !v.isIntegralNumber()) {

@@ -21,6 +21,20 @@ public interface PeftMethod {
     String reference();
 
     /**
+     * A peak learning rate that works for this method on the small bundled encoders without tuning (what
+     * {@code graft tune} uses when {@code --lr} is not given): methods with few parameters want larger steps.
+     */
+    double defaultLearningRate();
+
+    /**
+     * The options {@code graft tune} offers for this method, each mapped to a key of {@link #resolveConfig}. Keys not
+     * listed here stay reachable through {@code --option KEY=VALUE}. Default: none.
+     */
+    default java.util.List<MethodOption> options() {
+        return java.util.List.of();
+    }
+
+    /**
      * The method's configuration with every default filled in, as the adapter_config.json keys PEFT uses
      * (e.g. {@code r}, {@code lora_alpha}, {@code target_modules}). CLI options arrive as {@code overrides} with the
      * same keys; unknown keys are an error here (a typo on the command line), but tolerated with a warning when

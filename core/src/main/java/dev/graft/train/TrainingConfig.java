@@ -3,7 +3,8 @@ package dev.graft.train;
 import dev.graft.GraftException;
 
 /**
- * Everything that shapes a training run. Defaults ({@link #defaults()}) work for LoRA on the small bundled encoders.
+ * Everything that shapes a training run. Defaults ({@link #defaults()}) work for LoRA on the small bundled encoders; build one with
+ * {@code TrainingConfig.builder().epochs(4).learningRate(1e-3).build()}, change one with {@code c.toBuilder()...build()}.
  *
  * @param epochs           passes over the training data
  * @param batchSize        examples per forward pass
@@ -47,91 +48,122 @@ public record TrainingConfig(int epochs, int batchSize, int accumulation, double
 
     /** 3 epochs, batch 16, lr 5e-4 (LoRA's usual range), weight decay 0.01, 6% warm-up, linear decay, clip 1.0. */
     public static TrainingConfig defaults() {
-        return new TrainingConfig(3, 16, 1, 5e-4, 0.01, 0.06, LearningRateSchedule.Kind.LINEAR, 1.0, 128, 42, 0, 0,
-                false, null, 0.05);
+        return builder().build();
     }
 
-    /**
-     * A learning rate that works for a method on the small bundled encoders without tuning: full fine-tuning wants
-     * BERT's usual 5e-5; few-parameter methods want much larger steps; soft prompts the largest (Lester et al.).
-     */
-    public static double defaultLearningRate(String method) {
-        return switch (method) {
-            case "full" -> 5e-5;
-            case "lora" -> 3e-3;
-            case "adapter", "parallel-adapter" -> 1e-3;
-            case "bitfit", "ia3", "lst" -> 3e-3;
-            case "prefix" -> 1e-3;
-            case "prompt" -> 3e-2;
-            // ScaLearn trains a handful of scales (N per site or fewer): they move slowly at adapter learning rates
-            case "scalearn", "scalearn-uniform", "scalearn++", "scalearn-uniform++" -> 1e-2;
-            case "fusion" -> 5e-4;
-            default -> 1e-3;
-        };
+    /** A builder holding {@link #defaults()}' values. */
+    public static Builder builder() {
+        return new Builder();
     }
 
-    public TrainingConfig withEpochs(int v) {
-        return new TrainingConfig(v, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
+    /** A builder holding this config's values, to change some of them. */
+    public Builder toBuilder() {
+        return new Builder().epochs(epochs).batchSize(batchSize).accumulation(accumulation).learningRate(learningRate)
+                .weightDecay(weightDecay).warmupRatio(warmupRatio).schedule(schedule).maxGradNorm(maxGradNorm)
+                .maxLength(maxLength).seed(seed).evalEvery(evalEvery).patience(patience).classWeights(classWeights)
+                .selectionMetric(selectionMetric).temperature(temperature);
     }
 
-    public TrainingConfig withLearningRate(double v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, v, weightDecay, warmupRatio, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+    /** Collects settings; {@link #build} validates them (the record's constructor names the bad option). */
+    public static final class Builder {
+        private int epochs = 3;
+        private int batchSize = 16;
+        private int accumulation = 1;
+        private double learningRate = 5e-4;
+        private double weightDecay = 0.01;
+        private double warmupRatio = 0.06;
+        private LearningRateSchedule.Kind schedule = LearningRateSchedule.Kind.LINEAR;
+        private double maxGradNorm = 1.0;
+        private int maxLength = 128;
+        private long seed = 42;
+        private int evalEvery;
+        private int patience;
+        private boolean classWeights;
+        private String selectionMetric;
+        private double temperature = 0.05;
 
-    public TrainingConfig withBatchSize(int v) {
-        return new TrainingConfig(epochs, v, accumulation, learningRate, weightDecay, warmupRatio, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        private Builder() {
+        }
 
-    public TrainingConfig withSeed(long v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
-                maxGradNorm, maxLength, v, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
 
-    public TrainingConfig withMaxLength(int v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
-                maxGradNorm, v, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
 
-    public TrainingConfig withEvalEvery(int v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
-                maxGradNorm, maxLength, seed, v, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder accumulation(int v) {
+            accumulation = v;
+            return this;
+        }
 
-    public TrainingConfig withWarmupRatio(double v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, v, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
 
-    public TrainingConfig withAccumulation(int v) {
-        return new TrainingConfig(epochs, batchSize, v, learningRate, weightDecay, warmupRatio, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
 
-    public TrainingConfig withPatience(int v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
-                maxGradNorm, maxLength, seed, evalEvery, v, classWeights, selectionMetric, temperature);
-    }
+        public Builder warmupRatio(double v) {
+            warmupRatio = v;
+            return this;
+        }
 
-    public TrainingConfig withClassWeights(boolean v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
-                maxGradNorm, maxLength, seed, evalEvery, patience, v, selectionMetric, temperature);
-    }
+        public Builder schedule(LearningRateSchedule.Kind v) {
+            schedule = v;
+            return this;
+        }
 
-    public TrainingConfig withSchedule(LearningRateSchedule.Kind v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, v, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder maxGradNorm(double v) {
+            maxGradNorm = v;
+            return this;
+        }
 
-    public TrainingConfig withWeightDecay(double v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, v, warmupRatio, schedule, maxGradNorm,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
-    }
+        public Builder maxLength(int v) {
+            maxLength = v;
+            return this;
+        }
 
-    public TrainingConfig withMaxGradNorm(double v) {
-        return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule, v,
-                maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder evalEvery(int v) {
+            evalEvery = v;
+            return this;
+        }
+
+        public Builder patience(int v) {
+            patience = v;
+            return this;
+        }
+
+        public Builder classWeights(boolean v) {
+            classWeights = v;
+            return this;
+        }
+
+        /** The metric that picks the best checkpoint; null = the task's default. */
+        public Builder selectionMetric(String v) {
+            selectionMetric = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        public TrainingConfig build() {
+            return new TrainingConfig(epochs, batchSize, accumulation, learningRate, weightDecay, warmupRatio, schedule,
+                    maxGradNorm, maxLength, seed, evalEvery, patience, classWeights, selectionMetric, temperature);
+        }
     }
 }

@@ -27,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * Fine-tunes a model with one PEFT method and writes the adapter — the Java API's front door, doing what
@@ -43,7 +42,8 @@ import java.util.function.Consumer;
  * }
  * }</pre>
  *
- * Unset values take the CLI's defaults (the method's default learning rate, 3 epochs, batch 16, max length 128,
+ * Transfer from trained adapters adds {@code .sources(dirs).method("scalearn")} (see {@link #sources}). Unset values
+ * take the CLI's defaults (the method's default learning rate, 3 epochs, batch 16, max length 128,
  * seed 42, the model's pooling). The output directory holds the PEFT-layout adapter, {@code graft_task.json},
  * {@code graft_provenance.json}, {@code metrics.jsonl} and {@code training.png}.
  */
@@ -51,19 +51,18 @@ public final class Tuning {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final EncoderModel base;
-    private String method = "lora";
+    private String method;
     private final ObjectNode options = JSON.createObjectNode();
     private Task task = Task.CLASSIFICATION;
     private Pooling pooling;
     private List<Example> train;
     private List<Example> eval = List.of();
     private final Map<String, Path> inputs = new LinkedHashMap<>();
-    private TrainingConfig config = TrainingConfig.defaults();
+    private TrainingConfig.Builder training = TrainingConfig.builder();
     private Double learningRate;
     private Progress progress = Progress.NONE;
     private boolean resume;
-    private Consumer<ObjectNode> check = c -> { };
-    private Consumer<ObjectNode> provenance = r -> { };
+    private List<Path> sources;
 
     private Tuning(EncoderModel base) {
         this.base = Objects.requireNonNull(base, "base");
@@ -74,10 +73,31 @@ public final class Tuning {
         return new Tuning(base);
     }
 
-    /** The PEFT method by its CLI name: lora, adapter, parallel-adapter, prefix, prompt, ia3, bitfit, lst, full. */
+    /**
+     * The PEFT method by its CLI name: lora (the default), adapter, parallel-adapter, prefix, prompt, ia3, bitfit, lst,
+     * head, full; with {@link #sources}, a composition (see {@link #compositions()}, default scalearn). Looked up when
+     * the run starts.
+     */
     public Tuning method(String name) {
-        this.method = PeftMethods.byName(name).name();
+        this.method = Objects.requireNonNull(name, "method");
         return this;
+    }
+
+    /**
+     * Transfers from trained bottleneck adapters (graft tune --method adapter) instead of starting from scratch: the
+     * {@link #method} then names a composition that combines the sources' outputs, or {@code average} (MHR-μ, a new
+     * adapter initialised to their mean, taking their placement and width unless given). The sources must have been
+     * trained on this base model; they stay frozen and are copied into the output's {@code sources/}, and the
+     * provenance records their hashes.
+     */
+    public Tuning sources(List<Path> dirs) {
+        this.sources = List.copyOf(dirs);
+        return this;
+    }
+
+    /** The methods {@link #sources} can be composed with: the registry's compositions, and {@code average}. */
+    public static List<String> compositions() {
+        return SourceComposition.names();
     }
 
     /** One method option under its adapter_config.json key, e.g. {@code option("r", 16)}, {@code option("use_dora", true)}. */
@@ -140,33 +160,34 @@ public final class Tuning {
 
     /** Replaces every training setting at once (learning rate included, unless {@link #learningRate} is called later). */
     public Tuning config(TrainingConfig c) {
-        this.config = Objects.requireNonNull(c, "config");
+        this.training = c.toBuilder();
         this.learningRate = c.learningRate();
         return this;
     }
 
     public Tuning epochs(int n) {
-        config = config.withEpochs(n);
+        training.epochs(n);
         return this;
     }
 
-    public Tuning learningRate(double lr) {
+    /** The peak learning rate; null (the default) = the method's {@link PeftMethod#defaultLearningRate()}. */
+    public Tuning learningRate(Double lr) {
         this.learningRate = lr;
         return this;
     }
 
     public Tuning batchSize(int n) {
-        config = config.withBatchSize(n);
+        training.batchSize(n);
         return this;
     }
 
     public Tuning maxLength(int n) {
-        config = config.withMaxLength(n);
+        training.maxLength(n);
         return this;
     }
 
     public Tuning seed(long s) {
-        config = config.withSeed(s);
+        training.seed(s);
         return this;
     }
 
@@ -183,30 +204,17 @@ public final class Tuning {
     }
 
     /**
-     * A check of the resolved method config against the base model, run before the task model is built (graft fuse
-     * checks that its source adapters were trained on this base); it throws {@link GraftException} to refuse.
-     */
-    public Tuning check(Consumer<ObjectNode> resolvedConfig) {
-        this.check = Objects.requireNonNull(resolvedConfig, "check");
-        return this;
-    }
-
-    /** Adds records to {@code graft_provenance.json} after the standard ones, once training has finished. */
-    public Tuning provenance(Consumer<ObjectNode> record) {
-        this.provenance = Objects.requireNonNull(record, "provenance");
-        return this;
-    }
-
-    /**
      * What a finished run gives back.
      *
      * @param trainableParameters what trained: the method's parameters and the task head
      * @param methodParameters    the method's own parameters, without the task head (for compositions: the transfer
      *                            parameters)
+     * @param config              the training settings used, with the learning rate resolved
+     * @param method              the method that trained, by CLI name ({@code adapter} for an average of sources)
      */
     public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, long methodParameters,
                          double trainablePercent, long adapterBytes, TrainingResult training, TrainingConfig config,
-                         JsonNode methodConfig) {
+                         JsonNode methodConfig, String method) {
     }
 
     /**
@@ -220,12 +228,13 @@ public final class Tuning {
             throw new GraftException("no training data: call train(file) or train(examples)");
         }
         if (Files.exists(output.resolve(AdapterFiles.CONFIG)) && !resume) {
-            throw new GraftException(output + ": already holds an adapter; choose another output directory, or resume a stopped run");
+            throw new GraftException(output + ": already holds an adapter; choose another --output, or --resume a stopped run");
         }
-        PeftMethod m = PeftMethods.byName(method);
-        TrainingConfig c = config.withLearningRate(learningRate != null ? learningRate : TrainingConfig.defaultLearningRate(m.name()));
-        ObjectNode methodConfig = m.resolveConfig(base.encoder(), options.deepCopy());
-        check.accept(methodConfig);
+        SourceComposition composition = sources == null ? null : new SourceComposition(sources, method);
+        PeftMethod m = composition != null ? composition.method() : PeftMethods.byName(method == null ? "lora" : method);
+        TrainingConfig c = training.learningRate(learningRate != null ? learningRate : m.defaultLearningRate()).build();
+        ObjectNode given = composition != null ? composition.options(base, options) : options.deepCopy();
+        ObjectNode methodConfig = m.resolveConfig(base.encoder(), given);
         LabelSpace labels = LabelSpace.fromTraining(task, train);
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
@@ -240,12 +249,14 @@ public final class Tuning {
             resolved.put("pooling", p.cliName());
             ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
                     c.seed(), r.finalMetrics());
-            provenance.accept(record);
+            if (composition != null) {
+                composition.record(record);
+            }
             Provenance.write(output, record);
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
             long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();
             return new Result(output, r.finalMetrics(), tm.trainableCount(), methodParameters,
-                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig);
+                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

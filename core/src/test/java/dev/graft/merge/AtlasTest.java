@@ -46,8 +46,8 @@ class AtlasTest {
             try (TaskModel model = new TaskModel(base, full, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, train), Pooling.MEAN, 3)) {
                 Map<String, float[]> theta0 = new LinkedHashMap<>();
                 base.namedParameters().forEach((k, p) -> theta0.put(k, p.getArray().toFloatArray()));
-                TrainingConfig tc = TrainingConfig.defaults().withEpochs(25).withBatchSize(8).withLearningRate(1e-2).withMaxLength(16)
-                        .withWarmupRatio(0.0);
+                TrainingConfig tc = TrainingConfig.builder().epochs(25).batchSize(8).learningRate(1e-2).maxLength(16)
+                        .warmupRatio(0.0).build();
                 new Trainer(model, tc, null, null).train(train, train, false);
                 // τ₁ = fine-tuned − base on the encoder; τ₂ = random noise of a similar size
                 Map<String, float[]> tau = new HashMap<>();

@@ -68,8 +68,8 @@ class NativeMemoryTest {
                     }
                 };
                 // 126 epochs × 8 batches = 1008 updates, with an evaluation every 100 updates
-                TrainingConfig cfgRun = TrainingConfig.defaults().withEpochs(126).withBatchSize(8).withMaxLength(16)
-                        .withLearningRate(1e-4).withEvalEvery(100);
+                TrainingConfig cfgRun = TrainingConfig.builder().epochs(126).batchSize(8).maxLength(16)
+                        .learningRate(1e-4).evalEvery(100).build();
                 new Trainer(model, cfgRun, null, sampler).train(train, train.subList(0, 16), false);
                 // RSS after warm-up wanders within a band (malloc arenas keep freed memory; steps of ~20 MB were seen
                 // here); a leak climbs steadily out of it. Compare the peak of the last three samples with the peak of

@@ -23,8 +23,8 @@ class TrainerTest {
     Path dir;
 
     private static TrainingConfig fast() {
-        return TrainingConfig.defaults().withEpochs(25).withBatchSize(8).withLearningRate(1e-2).withMaxLength(16)
-                .withWarmupRatio(0.0);
+        return TrainingConfig.builder().epochs(25).batchSize(8).learningRate(1e-2).maxLength(16)
+                .warmupRatio(0.0).build();
     }
 
     @ParameterizedTest
@@ -37,7 +37,7 @@ class TrainerTest {
             var cfg = method.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
             LabelSpace labels = LabelSpace.fromTraining(Task.CLASSIFICATION, train);
             try (TaskModel model = new TaskModel(base, method, cfg, labels, Pooling.MEAN, 3)) {
-                TrainingResult r = new Trainer(model, fast().withLearningRate(lr).withEpochs(epochs), null, null).train(train, eval, false);
+                TrainingResult r = new Trainer(model, fast().toBuilder().learningRate(lr).epochs(epochs).build(), null, null).train(train, eval, false);
                 double first = ((Number) r.history().get(0).get("loss")).doubleValue();
                 double last = ((Number) r.history().get(r.history().size() - 1).get("loss")).doubleValue();
                 assertTrue(last < first * 0.6, name + ": loss falls " + first + " -> " + last);
@@ -55,7 +55,7 @@ class TrainerTest {
             float[] weightBefore = base.namedParameters().get("encoder.layer.0.attention.self.query.weight").getArray().toFloatArray();
             float[] biasBefore = base.namedParameters().get("encoder.layer.0.attention.self.query.bias").getArray().toFloatArray();
             try (TaskModel model = new TaskModel(base, method, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, train), Pooling.MEAN, 3)) {
-                new Trainer(model, fast().withEpochs(1), null, null).train(train, List.of(), false);
+                new Trainer(model, fast().toBuilder().epochs(1).build(), null, null).train(train, List.of(), false);
             }
             float[] weightAfter = base.namedParameters().get("encoder.layer.0.attention.self.query.weight").getArray().toFloatArray();
             float[] biasAfter = base.namedParameters().get("encoder.layer.0.attention.self.query.bias").getArray().toFloatArray();
@@ -86,7 +86,7 @@ class TrainerTest {
             var cfg = method.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
             try (TaskModel model = new TaskModel(base, method, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, train), Pooling.MEAN, 3)) {
                 // an absurd learning rate without clipping blows the weights up within a few updates
-                TrainingConfig wild = fast().withLearningRate(0.9).withMaxGradNorm(0).withEpochs(30).withWeightDecay(0);
+                TrainingConfig wild = fast().toBuilder().learningRate(0.9).maxGradNorm(0).epochs(30).weightDecay(0).build();
                 base.namedParameters().get("embeddings.word_embeddings.weight").getArray().muli(1e30f);
                 GraftException e = assertThrows(GraftException.class, () -> new Trainer(model, wild, null, null).train(train, List.of(), false));
                 assertTrue(e.getMessage().contains("NaN or infinite"), e.getMessage());

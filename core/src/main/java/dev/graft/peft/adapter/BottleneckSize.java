@@ -3,6 +3,7 @@ package dev.graft.peft.adapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 
 /**
@@ -15,6 +16,16 @@ public final class BottleneckSize {
     public static final String BOTTLENECK_SIZE = "bottleneck_size";
 
     private BottleneckSize() {
+    }
+
+    /** The {@code --reduction-factor} flag for {@link #REDUCTION_FACTOR}. */
+    public static MethodOption reductionFactorOption() {
+        return MethodOption.of("--reduction-factor", MethodOption.Kind.INTEGER, REDUCTION_FACTOR, "Bottleneck = hidden / this.");
+    }
+
+    /** The {@code --bottleneck} flag for {@link #BOTTLENECK_SIZE}. */
+    public static MethodOption bottleneckSizeOption() {
+        return MethodOption.of("--bottleneck", MethodOption.Kind.INTEGER, BOTTLENECK_SIZE, "Bottleneck size (instead of --reduction-factor).");
     }
 
     /**

@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.model.Encoder;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import java.util.ArrayList;
@@ -49,9 +50,12 @@ import java.util.Random;
  * trains as usual. The saved adapter holds the fine-tuned weights; loading it ignores {@code init_from}.
  */
 public final class SequentialAdapters implements PeftMethod {
+    /** The method's CLI name. */
+    public static final String NAME = "adapter";
+
     @Override
     public String name() {
-        return "adapter";
+        return NAME;
     }
 
     @Override
@@ -64,6 +68,16 @@ public final class SequentialAdapters implements PeftMethod {
         return "Houlsby et al. 2019, https://arxiv.org/abs/1902.00751; Pfeiffer et al. 2021, https://arxiv.org/abs/2005.00247";
     }
 
+    @Override
+    public double defaultLearningRate() {
+        return 1e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
     /** MHR-μ: adapter directories whose mean initialises the new adapter. */
     public static final String INIT_FROM = "init_from";
     private static final java.util.Set<String> KEYS;
@@ -73,6 +87,13 @@ public final class SequentialAdapters implements PeftMethod {
         k.add(INIT_FROM);
         KEYS = java.util.Set.copyOf(k);
     }
+
+    /** The flags graft tune offers for sequential adapters. */
+    private static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("--adapter-config", MethodOption.Kind.TEXT, SequentialAdapterConfig.CONFIG,
+                    "Bottleneck placement: pfeiffer or houlsby.").withDefault(SequentialAdapterConfig.PFEIFFER),
+            BottleneckSize.reductionFactorOption().withDefault(SequentialAdapterConfig.DEFAULT_REDUCTION_FACTOR),
+            BottleneckSize.bottleneckSizeOption());
 
     @Override
     public java.util.Set<String> configKeys() {

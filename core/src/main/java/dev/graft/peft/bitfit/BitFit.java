@@ -36,6 +36,11 @@ public final class BitFit implements PeftMethod {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 3e-3;
+    }
+
+    @Override
     public Set<String> configKeys() {
         return Set.of("bias_pattern");
     }

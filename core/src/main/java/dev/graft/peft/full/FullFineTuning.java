@@ -32,6 +32,12 @@ public final class FullFineTuning implements PeftMethod {
         return "https://arxiv.org/abs/1810.04805";
     }
 
+    /** BERT's usual fine-tuning rate: every weight moves. */
+    @Override
+    public double defaultLearningRate() {
+        return 5e-5;
+    }
+
     @Override
     public Set<String> configKeys() {
         return Set.of();

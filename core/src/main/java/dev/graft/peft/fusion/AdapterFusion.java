@@ -33,6 +33,11 @@ public final class AdapterFusion extends Composition {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 5e-4;
+    }
+
+    @Override
     protected Combiner combiner(String site, int sources, int hidden, NDManager manager, Random rng,
                                 java.util.Map<String, Parameter> shared) {
         String prefix = site + ".adapter_fusion.";

@@ -54,6 +54,12 @@ public abstract class ScaLearn extends Composition {
         return "Frohmann et al. 2024, https://arxiv.org/abs/2310.01217";
     }
 
+    /** A handful of scales (N per site or fewer) move slowly at adapter learning rates. */
+    @Override
+    public double defaultLearningRate() {
+        return 1e-2;
+    }
+
     @Override
     protected Combiner combiner(String site, int sources, int hidden, NDManager manager, Random rng,
                                 Map<String, Parameter> perModel) {

@@ -43,6 +43,11 @@ public final class HeadOnly implements PeftMethod {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 1e-3;
+    }
+
+    @Override
     public Set<String> configKeys() {
         return Set.of();
     }

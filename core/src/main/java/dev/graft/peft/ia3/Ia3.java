@@ -12,6 +12,7 @@ import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
 import dev.graft.model.nn.LinearHook;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import java.util.ArrayList;
@@ -30,6 +31,8 @@ import java.util.Set;
  */
 public final class Ia3 implements PeftMethod {
     static final Set<String> KEYS = Set.of("target_modules", "feedforward_modules", "init_ia3_weights", "fan_in_fan_out");
+    static final MethodOption TARGET_MODULES = MethodOption.of("--target-modules", MethodOption.Kind.LIST, "target_modules",
+            "Modules to adapt, by HF name or suffix, e.g. query,value.").withDefault(String.join(",", Ia3Config.DEFAULT_TARGETS));
 
     @Override
     public String name() {
@@ -47,6 +50,16 @@ public final class Ia3 implements PeftMethod {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 3e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return List.of(TARGET_MODULES);
+    }
+
+    @Override
     public Set<String> configKeys() {
         return KEYS;
     }
@@ -55,23 +68,14 @@ public final class Ia3 implements PeftMethod {
     public ObjectNode resolveConfig(Encoder encoder, ObjectNode overrides) {
         PeftConfigs.rejectUnknown(overrides, KEYS, name());
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.putArray("target_modules").add("key").add("value").add("output.dense");
-        c.putArray("feedforward_modules").add("output.dense");
+        Ia3Config.DEFAULT_TARGETS.forEach(c.putArray(Ia3Config.TARGET_MODULES)::add);
+        Ia3Config.DEFAULT_FEEDFORWARD.forEach(c.putArray(Ia3Config.FEEDFORWARD_MODULES)::add);
         c.put("fan_in_fan_out", false);
         c.setAll(overrides);
         c.remove("init_ia3_weights");
-        List<String> targets = PeftConfigs.strings(c, "target_modules");
-        List<String> ff = PeftConfigs.strings(c, "feedforward_modules");
-        for (String f : ff) {
-            if (!targets.contains(f)) {
-                throw new GraftException("option 'feedforward_modules' entry '" + f + "' must also be in target_modules " + targets);
-            }
-        }
-        if (c.path("fan_in_fan_out").asBoolean(false)) {
-            throw new GraftException("option 'fan_in_fan_out' = true is for Conv1D layers; BERT layers need false");
-        }
-        if (sites(encoder, targets, ff).isEmpty()) {
-            throw new GraftException("option 'target_modules' " + targets + " matches no dense layer");
+        Ia3Config parsed = Ia3Config.parse(c); // validates, naming the bad key
+        if (sites(encoder, parsed.targetModules(), parsed.feedforwardModules()).isEmpty()) {
+            throw new GraftException("option '" + Ia3Config.TARGET_MODULES + "' " + parsed.targetModules() + " matches no dense layer");
         }
         return c;
     }
@@ -92,7 +96,8 @@ public final class Ia3 implements PeftMethod {
     @Override
     public Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed) {
         List<Scale> hooks = new ArrayList<>();
-        for (Site s : sites(encoder, PeftConfigs.strings(config, "target_modules"), PeftConfigs.strings(config, "feedforward_modules"))) {
+        Ia3Config c = Ia3Config.parse(config);
+        for (Site s : sites(encoder, c.targetModules(), c.feedforwardModules())) {
             Scale h = new Scale(s, manager);
             s.layer().addHook(h);
             hooks.add(h);

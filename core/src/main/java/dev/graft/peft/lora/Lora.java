@@ -8,6 +8,7 @@ import dev.graft.model.Encoder;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import java.util.ArrayList;
@@ -35,6 +36,16 @@ public final class Lora implements PeftMethod {
     @Override
     public String reference() {
         return "https://arxiv.org/abs/2106.09685";
+    }
+
+    @Override
+    public double defaultLearningRate() {
+        return 3e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return LoraConfig.OPTIONS;
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import java.util.List;
 import java.util.Set;
@@ -21,6 +22,19 @@ import java.util.Set;
 public record LoraConfig(int r, double alpha, double dropout, List<String> targetModules, boolean rsLora, boolean dora) {
     static final Set<String> KEYS = Set.of("r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora", "use_dora",
             "bias", "fan_in_fan_out", "init_lora_weights");
+    static final int DEFAULT_R = 8;
+    static final int DEFAULT_ALPHA = 16;
+    static final double DEFAULT_DROPOUT = 0.1;
+    static final List<String> DEFAULT_TARGETS = List.of("query", "value");
+    /** The flags graft tune offers for LoRA, showing the defaults {@link #resolve} fills in. */
+    static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("--r", MethodOption.Kind.INTEGER, "r", "LoRA rank.").withDefault(DEFAULT_R),
+            MethodOption.of("--alpha", MethodOption.Kind.NUMBER, "lora_alpha", "LoRA alpha; the update is scaled by alpha/r.").withDefault(DEFAULT_ALPHA),
+            MethodOption.of("--lora-dropout", MethodOption.Kind.NUMBER, "lora_dropout", "Dropout on the LoRA input.").withDefault(DEFAULT_DROPOUT),
+            MethodOption.of("--target-modules", MethodOption.Kind.LIST, "target_modules",
+                    "Modules to adapt, by HF name or suffix, e.g. query,value.").withDefault(String.join(",", DEFAULT_TARGETS)),
+            MethodOption.of("--rslora", MethodOption.Kind.FLAG, "use_rslora", "Rank-stabilised LoRA scaling alpha/sqrt(r)."),
+            MethodOption.of("--dora", MethodOption.Kind.FLAG, "use_dora", "DoRA: weight-decomposed LoRA."));
 
     public LoraConfig {
         targetModules = List.copyOf(targetModules);
@@ -52,10 +66,10 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     static ObjectNode resolve(ObjectNode overrides) {
         PeftConfigs.rejectUnknown(overrides, KEYS, "lora");
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("r", 8);
-        c.put("lora_alpha", 16);
-        c.put("lora_dropout", 0.1);
-        c.putArray("target_modules").add("query").add("value");
+        c.put("r", DEFAULT_R);
+        c.put("lora_alpha", DEFAULT_ALPHA);
+        c.put("lora_dropout", DEFAULT_DROPOUT);
+        DEFAULT_TARGETS.forEach(c.putArray("target_modules")::add);
         c.put("use_rslora", false);
         c.put("use_dora", false);
         c.put("bias", "none");

@@ -12,6 +12,7 @@ import dev.graft.model.EncoderOutput;
 import dev.graft.model.bert.BertConfig;
 import dev.graft.model.bert.BertModel;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import dev.graft.runtime.Arrays2;
@@ -40,6 +41,8 @@ public final class LadderSideTuning implements PeftMethod {
     static final String PREFIX = "side_network.";
     static final Set<String> KEYS = Set.of("reduction_factor", "side_attention_heads", "gate_temperature", "init",
             "cache_activations", "cache_limit_mb");
+    static final MethodOption REDUCTION_FACTOR = MethodOption.of("--reduction-factor", MethodOption.Kind.INTEGER,
+            LstConfig.REDUCTION_FACTOR, "Side network width = hidden / this.").withDefault(LstConfig.DEFAULT_REDUCTION_FACTOR);
 
     @Override
     public String name() {
@@ -57,6 +60,16 @@ public final class LadderSideTuning implements PeftMethod {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 3e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return List.of(REDUCTION_FACTOR);
+    }
+
+    @Override
     public Set<String> configKeys() {
         return KEYS;
     }
@@ -68,39 +81,34 @@ public final class LadderSideTuning implements PeftMethod {
             throw new GraftException("LST needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("reduction_factor", 8);
+        c.put(LstConfig.REDUCTION_FACTOR, LstConfig.DEFAULT_REDUCTION_FACTOR);
         c.put("gate_temperature", 0.1);
         c.put("init", "pruned");
         c.put("cache_activations", false);
         c.put("cache_limit_mb", 1024);
         c.setAll(overrides);
-        int r = PeftConfigs.positiveInt(c, "reduction_factor");
+        int r = PeftConfigs.positiveInt(c, LstConfig.REDUCTION_FACTOR);
         BertConfig bc = bert.config();
         if (bc.hiddenSize() % r != 0 || bc.intermediateSize() % r != 0) {
-            throw new GraftException("option 'reduction_factor' " + r + " must divide the hidden size " + bc.hiddenSize()
-                    + " and the intermediate size " + bc.intermediateSize());
+            throw new GraftException("option '" + LstConfig.REDUCTION_FACTOR + "' " + r + " must divide the hidden size "
+                    + bc.hiddenSize() + " and the intermediate size " + bc.intermediateSize());
         }
         int side = bc.hiddenSize() / r;
-        if (!c.has("side_attention_heads")) {
+        if (!c.has(LstConfig.SIDE_ATTENTION_HEADS)) {
+            // the most heads that keep at least 16 dimensions each
             int heads = 1;
             for (int h = 1; h <= side; h++) {
                 if (side % h == 0 && side / h >= 16) {
                     heads = h;
                 }
             }
-            c.put("side_attention_heads", heads);
+            c.put(LstConfig.SIDE_ATTENTION_HEADS, heads);
         }
-        int heads = PeftConfigs.positiveInt(c, "side_attention_heads");
-        if (side % heads != 0) {
-            throw new GraftException("option 'side_attention_heads' " + heads + " must divide the side width " + side);
+        LstConfig parsed = LstConfig.parse(c); // validates, naming the bad key
+        if (side % parsed.sideAttentionHeads() != 0) {
+            throw new GraftException("option '" + LstConfig.SIDE_ATTENTION_HEADS + "' " + parsed.sideAttentionHeads()
+                    + " must divide the side width " + side);
         }
-        PeftConfigs.number(c, "gate_temperature", 1e-6, 1e6);
-        String init = c.path("init").asText();
-        if (!init.equals("pruned") && !init.equals("random")) {
-            throw new GraftException("option 'init' must be pruned or random, got " + c.get("init"));
-        }
-        PeftConfigs.bool(c, "cache_activations");
-        PeftConfigs.number(c, "cache_limit_mb", 0, 1 << 30);
         return c;
     }
 
@@ -108,16 +116,17 @@ public final class LadderSideTuning implements PeftMethod {
     public Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed) {
         BertModel bert = (BertModel) encoder;
         BertConfig bc = bert.config();
-        int r = config.get("reduction_factor").asInt();
+        LstConfig c = LstConfig.parse(config);
+        int r = c.reductionFactor();
         BertConfig sideConfig = new BertConfig(bc.hiddenSize() / r, bc.numHiddenLayers(),
-                config.get("side_attention_heads").asInt(), bc.intermediateSize() / r, bc.maxPositionEmbeddings(),
+                c.sideAttentionHeads(), bc.intermediateSize() / r, bc.maxPositionEmbeddings(),
                 bc.typeVocabSize(), bc.vocabSize(), bc.layerNormEps(), bc.hiddenAct(), bc.padTokenId(), bc.modelType(),
                 bc.architectures(), bc.hiddenDropoutProb(), bc.attentionDropoutProb());
-        SideNetwork side = new SideNetwork(sideConfig, bc.hiddenSize(), (float) config.get("gate_temperature").asDouble());
+        SideNetwork side = new SideNetwork(sideConfig, bc.hiddenSize(), (float) c.gateTemperature());
         Map<String, Parameter> params = new LinkedHashMap<>();
         side.namedParameters("side_network").forEach(params::put);
         Map<String, ai.djl.ndarray.types.Shape> shapes = side.namedParameterShapes();
-        Map<String, float[]> init = config.get("init").asText().equals("pruned")
+        Map<String, float[]> init = c.init().equals(LstConfig.PRUNED)
                 ? new PrunedInit(backboneWeights(bert), bc.hiddenSize(), bc.intermediateSize())
                         .values(bc.numHiddenLayers(), sideConfig.hiddenSize(), sideConfig.intermediateSize())
                 : new HashMap<>();
@@ -130,8 +139,7 @@ public final class LadderSideTuning implements PeftMethod {
             }
             params.get(PREFIX + name).setArray(Arrays2.owned(manager, v, e.getValue()));
         }
-        ActivationCache cache = config.get("cache_activations").asBoolean()
-                ? new ActivationCache((long) (config.get("cache_limit_mb").asDouble() * 1024 * 1024)) : null;
+        ActivationCache cache = c.cacheActivations() ? new ActivationCache((long) (c.cacheLimitMb() * 1024 * 1024)) : null;
         int hidden = bc.hiddenSize();
         return new Adaptation() {
             @Override

@@ -5,10 +5,12 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.model.Encoder;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.adapter.AdapterSites;
 import dev.graft.peft.adapter.BottleneckAdapter;
+import dev.graft.peft.adapter.BottleneckSize;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -49,6 +51,16 @@ public final class ParallelAdapter implements PeftMethod {
     @Override
     public String reference() {
         return "https://arxiv.org/abs/2110.04366";
+    }
+
+    @Override
+    public double defaultLearningRate() {
+        return 1e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return List.of(BottleneckSize.reductionFactorOption(), BottleneckSize.bottleneckSizeOption().withDefault(ParallelAdapterConfig.DEFAULT_BOTTLENECK));
     }
 
     @Override

@@ -10,6 +10,7 @@ import dev.graft.model.bert.BertLayer;
 import dev.graft.model.bert.BertModel;
 import dev.graft.model.bert.BertSelfAttention;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import java.util.ArrayList;
@@ -32,6 +33,8 @@ public final class PrefixTuning implements PeftMethod {
     public static final String KEY = "prompt_embeddings";
     static final Set<String> KEYS = Set.of("num_virtual_tokens", "token_dim", "num_transformer_submodules",
             "num_attention_heads", "num_layers", "encoder_hidden_size", "prefix_projection");
+    static final MethodOption VIRTUAL_TOKENS = MethodOption.of("--virtual-tokens", MethodOption.Kind.INTEGER,
+            PrefixConfig.NUM_VIRTUAL_TOKENS, "Number of virtual tokens.").withDefault(PrefixConfig.DEFAULT_VIRTUAL_TOKENS);
 
     @Override
     public String name() {
@@ -49,6 +52,16 @@ public final class PrefixTuning implements PeftMethod {
     }
 
     @Override
+    public double defaultLearningRate() {
+        return 1e-3;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return List.of(VIRTUAL_TOKENS);
+    }
+
+    @Override
     public Set<String> configKeys() {
         return KEYS;
     }
@@ -60,7 +73,7 @@ public final class PrefixTuning implements PeftMethod {
             throw new GraftException("prefix tuning needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("num_virtual_tokens", 20);
+        c.put(PrefixConfig.NUM_VIRTUAL_TOKENS, PrefixConfig.DEFAULT_VIRTUAL_TOKENS);
         c.put("token_dim", encoder.hiddenSize());
         c.put("num_transformer_submodules", 1);
         c.put("num_attention_heads", bert.config().numAttentionHeads());
@@ -68,19 +81,17 @@ public final class PrefixTuning implements PeftMethod {
         c.put("encoder_hidden_size", encoder.hiddenSize());
         c.put("prefix_projection", true);
         c.setAll(overrides);
-        PeftConfigs.positiveInt(c, "num_virtual_tokens");
-        PeftConfigs.positiveInt(c, "encoder_hidden_size");
-        PeftConfigs.bool(c, "prefix_projection");
-        requireEqual(c, "token_dim", encoder.hiddenSize(), "the model's hidden size");
-        requireEqual(c, "num_transformer_submodules", 1, "1 for an encoder");
-        requireEqual(c, "num_attention_heads", bert.config().numAttentionHeads(), "the model's attention heads");
-        requireEqual(c, "num_layers", encoder.numLayers(), "the model's layer count");
+        PrefixConfig parsed = PrefixConfig.parse(c); // validates, naming the bad key
+        requireEqual(PrefixConfig.TOKEN_DIM, parsed.tokenDim(), encoder.hiddenSize(), "the model's hidden size");
+        requireEqual(PrefixConfig.NUM_ATTENTION_HEADS, parsed.numAttentionHeads(), bert.config().numAttentionHeads(),
+                "the model's attention heads");
+        requireEqual(PrefixConfig.NUM_LAYERS, parsed.numLayers(), encoder.numLayers(), "the model's layer count");
         return c;
     }
 
-    private static void requireEqual(ObjectNode c, String key, int expected, String what) {
-        if (PeftConfigs.positiveInt(c, key) != expected) {
-            throw new GraftException("option '" + key + "' must equal " + what + " (" + expected + "), got " + c.get(key));
+    private static void requireEqual(String key, int got, int expected, String what) {
+        if (got != expected) {
+            throw new GraftException("option '" + key + "' must equal " + what + " (" + expected + "), got " + got);
         }
     }
 
@@ -94,10 +105,10 @@ public final class PrefixTuning implements PeftMethod {
     @Override
     public Adaptation attach(Encoder encoder, ObjectNode config, NDManager manager, long seed) {
         BertModel bert = (BertModel) encoder;
-        int tokens = config.get("num_virtual_tokens").asInt();
-        boolean projection = config.get("prefix_projection").asBoolean();
-        PrefixTable table = new PrefixTable(tokens, encoder.hiddenSize(), encoder.numLayers(), projection,
-                config.get("encoder_hidden_size").asInt(), manager, seed);
+        PrefixConfig c = PrefixConfig.parse(config);
+        boolean projection = c.prefixProjection();
+        PrefixTable table = new PrefixTable(c.numVirtualTokens(), encoder.hiddenSize(), encoder.numLayers(), projection,
+                c.encoderHiddenSize(), manager, seed);
         List<BertSelfAttention> attentions = new ArrayList<>();
         List<PrefixAttentionHook> hooks = new ArrayList<>();
         List<BertLayer> layers = bert.layers();

@@ -11,9 +11,11 @@ import dev.graft.model.Encoder;
 import dev.graft.model.bert.BertModel;
 import dev.graft.model.nn.InputHook;
 import dev.graft.peft.Adaptation;
+import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
 import dev.graft.peft.PeftMethod;
 import dev.graft.runtime.Arrays2;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -28,6 +30,8 @@ public final class PromptTuning implements PeftMethod {
     static final Set<String> KEYS = Set.of("num_virtual_tokens", "prompt_tuning_init", "token_dim");
     /** The key PEFT saves the soft prompt under. */
     public static final String KEY = "prompt_embeddings";
+    static final MethodOption VIRTUAL_TOKENS = MethodOption.of("--virtual-tokens", MethodOption.Kind.INTEGER,
+            PromptConfig.NUM_VIRTUAL_TOKENS, "Number of virtual tokens.").withDefault(PromptConfig.DEFAULT_VIRTUAL_TOKENS);
 
     @Override
     public String name() {
@@ -44,6 +48,17 @@ public final class PromptTuning implements PeftMethod {
         return "https://arxiv.org/abs/2104.08691";
     }
 
+    /** Soft prompts want the largest steps (Lester et al.). */
+    @Override
+    public double defaultLearningRate() {
+        return 3e-2;
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return List.of(VIRTUAL_TOKENS);
+    }
+
     @Override
     public Set<String> configKeys() {
         return KEYS;
@@ -56,19 +71,17 @@ public final class PromptTuning implements PeftMethod {
             throw new GraftException("prompt tuning needs a BERT-family encoder");
         }
         ObjectNode c = JsonNodeFactory.instance.objectNode();
-        c.put("num_virtual_tokens", 20);
+        c.put(PromptConfig.NUM_VIRTUAL_TOKENS, PromptConfig.DEFAULT_VIRTUAL_TOKENS);
         c.put("prompt_tuning_init", "RANDOM");
         c.put("token_dim", encoder.hiddenSize());
         c.setAll(overrides);
-        int n = PeftConfigs.positiveInt(c, "num_virtual_tokens");
-        if (n >= encoder.maxPositions()) {
-            throw new GraftException("option 'num_virtual_tokens' " + n + " must be below the model's " + encoder.maxPositions() + " positions");
+        PromptConfig parsed = PromptConfig.parse(c); // validates, naming the bad key
+        if (parsed.numVirtualTokens() >= encoder.maxPositions()) {
+            throw new GraftException("option '" + PromptConfig.NUM_VIRTUAL_TOKENS + "' " + parsed.numVirtualTokens()
+                    + " must be below the model's " + encoder.maxPositions() + " positions");
         }
-        if (!c.path("prompt_tuning_init").asText().equals("RANDOM")) {
-            throw new GraftException("option 'prompt_tuning_init' must be RANDOM (TEXT initialisation is not supported yet)");
-        }
-        if (PeftConfigs.positiveInt(c, "token_dim") != encoder.hiddenSize()) {
-            throw new GraftException("option 'token_dim' must equal the model's hidden size " + encoder.hiddenSize());
+        if (parsed.tokenDim() != encoder.hiddenSize()) {
+            throw new GraftException("option '" + PromptConfig.TOKEN_DIM + "' must equal the model's hidden size " + encoder.hiddenSize());
         }
         return c;
     }
@@ -79,7 +92,7 @@ public final class PromptTuning implements PeftMethod {
         if (bert.inputHook() != null) {
             throw new GraftException("the model already has a prompt attached");
         }
-        int n = config.get("num_virtual_tokens").asInt();
+        int n = PromptConfig.parse(config).numVirtualTokens();
         int h = encoder.hiddenSize();
         NDArray words = bert.embeddings().wordEmbeddings().weight().getArray();
         int vocab = (int) words.getShape().get(0);

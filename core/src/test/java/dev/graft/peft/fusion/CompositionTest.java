@@ -84,8 +84,8 @@ class CompositionTest {
         PeftMethod m = PeftMethods.byName(method);
         ObjectNode cfg = m.resolveConfig(base.encoder(), opts);
         TaskModel model = new TaskModel(base, m, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, data), Pooling.MEAN, seed);
-        TrainingConfig tc = TrainingConfig.defaults().withEpochs(epochs).withBatchSize(8).withLearningRate(lr)
-                .withMaxLength(16).withWarmupRatio(0);
+        TrainingConfig tc = TrainingConfig.builder().epochs(epochs).batchSize(8).learningRate(lr)
+                .maxLength(16).warmupRatio(0).build();
         new Trainer(model, tc, null, null).train(data, List.of(), false);
         if (out != null) {
             TaskModelFiles.save(model, out);

@@ -1,0 +1,165 @@
+package dev.graft.cli;
+
+import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import dev.graft.train.Example;
+import dev.graft.train.ExampleFiles;
+import dev.graft.train.LearningRateSchedule;
+import dev.graft.train.Task;
+import dev.graft.train.TrainingConfig;
+import dev.graft.train.TrainingResult;
+import dev.graft.tune.Tuning;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+
+/**
+ * The options {@code graft tune} and {@code graft fuse} share, and their run: parse, hand everything to
+ * {@link Tuning}, print its result. The method flags are added by {@link MethodFlags}.
+ */
+final class TuneOptions {
+    @Option(names = "--model", required = true, paramLabel = "ID|DIR")
+    String model;
+
+    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training data (.csv, .tsv, .jsonl).")
+    Path train;
+
+    @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data; selects the best checkpoint.")
+    Path eval;
+
+    @Option(names = "--method", description = "PEFT method. Default: lora (fuse: scalearn).")
+    String method;
+
+    @Option(names = "--output", required = true, paramLabel = "DIR", description = "Adapter directory (created).")
+    Path output;
+
+    @Option(names = "--task", defaultValue = "classification", description = "classification, multi-label, regression or retrieval.")
+    String task;
+
+    @Option(names = "--pooling", description = "cls, mean or pooler (default: the model's).")
+    String pooling;
+
+    @Option(names = "--epochs", defaultValue = "3")
+    int epochs;
+
+    @Option(names = "--lr", description = "Peak learning rate (default depends on the method: lora 3e-3, full 5e-5, adapters 1e-3, ...).")
+    Double lr;
+
+    @Option(names = "--batch-size", defaultValue = "16")
+    int batchSize;
+
+    @Option(names = "--accumulation", defaultValue = "1", description = "Batches per update (gradient accumulation).")
+    int accumulation;
+
+    @Option(names = "--max-length", defaultValue = "128", description = "Token limit per example. Default: ${DEFAULT-VALUE}.")
+    int maxLength;
+
+    @Option(names = "--seed", defaultValue = "42")
+    long seed;
+
+    @Option(names = "--weight-decay", defaultValue = "0.01")
+    double weightDecay;
+
+    @Option(names = "--warmup", defaultValue = "0.06", description = "Warm-up fraction of the updates.")
+    double warmup;
+
+    @Option(names = "--schedule", defaultValue = "linear", description = "linear, cosine or constant.")
+    String schedule;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient-norm clip (0 = off).")
+    double maxGradNorm;
+
+    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate every N updates (0 = each epoch).")
+    int evalEvery;
+
+    @Option(names = "--patience", defaultValue = "0", description = "Early stop after N evaluations without improvement (0 = off).")
+    int patience;
+
+    @Option(names = "--class-weights", description = "Weight classes by inverse frequency.")
+    boolean classWeights;
+
+    @Option(names = "--metric", description = "Metric that selects the best checkpoint (default: accuracy / micro_f1 / spearman / mrr).")
+    String metric;
+
+    @Option(names = "--resume", description = "Continue from the checkpoint in --output.")
+    boolean resume;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Mixin
+    DataOptions data = new DataOptions();
+
+    /**
+     * Trains and prints the summary.
+     *
+     * @param spec    the command (for its method flags and output)
+     * @param sources source adapters to compose (graft fuse), or null
+     */
+    int run(CommandSpec spec, List<Path> sources) {
+        Task t = Task.parse(task);
+        boolean retrieval = t == Task.RETRIEVAL;
+        List<Example> trainSet = ExampleFiles.read(train, data.textColumn, data.pairColumn, data.labelColumn, !retrieval);
+        TrainingConfig.Builder config = TrainingConfig.builder().epochs(epochs).batchSize(batchSize).accumulation(accumulation)
+                .weightDecay(weightDecay).warmupRatio(warmup).schedule(LearningRateSchedule.Kind.parse(schedule))
+                .maxGradNorm(maxGradNorm).maxLength(maxLength).seed(seed).evalEvery(evalEvery).patience(patience)
+                .classWeights(classWeights).selectionMetric(metric);
+        PrintWriter out = spec.commandLine().getOut();
+        try (EncoderModel base = EncoderModel.load(model)) {
+            // the learning rate is resolved by Tuning: --lr, else the method's default
+            Tuning tuning = Tuning.of(base).options(MethodFlags.values(spec)).task(t).train(trainSet, train)
+                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume);
+            if (method != null) {
+                tuning.method(method);
+            }
+            if (sources != null) {
+                tuning.sources(sources);
+            }
+            if (eval != null) {
+                tuning.eval(ExampleFiles.read(eval, data.textColumn, data.pairColumn, data.labelColumn, !retrieval), eval);
+            }
+            if (pooling != null) {
+                tuning.pooling(Pooling.parse(pooling));
+            }
+            print(out, base, trainSet.size(), tuning.run(output));
+        }
+        return 0;
+    }
+
+    private void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r) {
+        TrainingResult training = r.training();
+        if (json) {
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("output", output.toString());
+            summary.put("method", r.method());
+            summary.put("trainable_parameters", r.trainableParameters());
+            summary.put("method_parameters", r.methodParameters());
+            summary.put("trainable_percent", r.trainablePercent());
+            summary.put("adapter_bytes", r.adapterBytes());
+            summary.put("metrics", r.metrics());
+            summary.put("best_step", training.bestStep());
+            summary.put("updates", training.steps());
+            summary.put("seconds", training.seconds());
+            summary.put("examples_per_second", training.examplesPerSecond());
+            summary.put("tokens_per_second", training.tokensPerSecond());
+            // weights the transformer layers apply to every token (embeddings are lookups), for FLOP estimates
+            summary.put("layer_parameters", base.encoder().namedParameterShapes().entrySet().stream()
+                    .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
+            Output.json(out, summary);
+            return;
+        }
+        out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
+                r.method(), examples, Output.count(r.trainableParameters()), r.trainablePercent(),
+                Output.count(base.info().parameters()), training.steps(), training.seconds(), training.examplesPerSecond());
+        if (!r.metrics().isEmpty()) {
+            out.println("eval (best at update " + training.bestStep() + "): " + TuneCommand.formatMetrics(r.metrics()));
+        }
+        out.printf("adapter: %s (%s), metrics.jsonl and training.png beside it%n", output, Output.bytes(r.adapterBytes()));
+    }
+}
