@@ -6,6 +6,8 @@ Tasks, each written as train/dev/test CSV files (columns text,label) under bench
               classes with fewer than 100 quotes dropped
   manpages  - a man page's one-line description (whatis) -> its section digit
   langid    - a fortune quote -> its language (Debian's fortunes-de/-fr/-it/-es/-pl/-ru/-cs/-br packages)
+  packages  - a Debian package's one-line description -> its archive section (the 20 largest sections of the
+              main archive's package index in /var/lib/apt/lists; package names are left out, they give the answer away)
 
 Splits are stratified 80/10/10 with a fixed seed, per class, after de-duplicating texts.
 Usage: python3 bench/make-tasks.py [--out bench/data] [--max-per-class N] [--tasks fortunes,manpages,langid]
@@ -13,6 +15,7 @@ The packages must be installed (bench/install-data.sh does it, as root).
 """
 import argparse
 import csv
+import glob
 import hashlib
 import os
 import random
@@ -75,6 +78,24 @@ def langid_task():
     return rows, 100
 
 
+def packages_task():
+    lists = sorted(glob.glob("/var/lib/apt/lists/*_main_binary-*_Packages*"))
+    rows = []
+    for path in lists:
+        text = subprocess.run(["/usr/lib/apt/apt-helper", "cat-file", path], capture_output=True, text=True,
+                              check=False).stdout
+        for stanza in text.split("\n\n"):
+            fields = dict(re.findall(r"^(Description|Section): (.+)$", stanza, flags=re.M))
+            if "Description" in fields and "Section" in fields:
+                section = fields["Section"].split("/")[-1]  # contrib/net -> net
+                rows.append((fields["Description"].strip(), section))
+    counts = defaultdict(int)
+    for _, section in rows:
+        counts[section] += 1
+    top = set(sorted(counts, key=lambda s: -counts[s])[:20])
+    return [(t, s) for t, s in rows if s in top], 100
+
+
 def split(rows, min_count, max_per_class, seed):
     by_label = defaultdict(list)
     seen = set()
@@ -112,7 +133,7 @@ def main():
     ap.add_argument("--tasks", default="fortunes,manpages,langid")
     ap.add_argument("--seed", type=int, default=13)
     args = ap.parse_args()
-    builders = {"fortunes": fortunes_task, "manpages": manpages_task, "langid": langid_task}
+    builders = {"fortunes": fortunes_task, "manpages": manpages_task, "langid": langid_task, "packages": packages_task}
     for task in args.tasks.split(","):
         rows, min_count = builders[task]()
         parts = split(rows, min_count, args.max_per_class, args.seed)
