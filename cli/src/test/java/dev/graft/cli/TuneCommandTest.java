@@ -38,12 +38,13 @@ class TuneCommandTest {
         CliTest.Run text = run(args(common, "tune", "--eval", data.toString(), "--pooling", "mean", "--output", out.toString()));
         assertEquals(0, text.code(), text.err());
         List<String> lines = text.out().lines().toList();
-        assertEquals(3, lines.size(), text.out());
+        assertEquals(4, lines.size(), text.out());
         assertTrue(lines.get(0).matches("trained lora on 16 examples: \\S+ trainable parameters \\(\\d+\\.\\d\\d% of \\S+\\), "
                 + "2 updates in \\d+\\.\\d s \\(\\d+\\.\\d examples/s\\)"), lines.get(0));
-        assertTrue(lines.get(1).matches("eval \\(best at update \\d\\): accuracy \\d\\.\\d{4}, .*"), lines.get(1));
-        assertTrue(lines.get(2).matches("adapter: " + java.util.regex.Pattern.quote(out.toString())
-                + " \\(.+\\), metrics.jsonl and training.png beside it"), lines.get(2));
+        assertTrue(lines.get(1).matches("budget: 2 of 2 updates \\(--epochs\\); best at update \\d"), lines.get(1));
+        assertTrue(lines.get(2).matches("eval \\(best at update \\d\\): accuracy \\d\\.\\d{4}, .*"), lines.get(2));
+        assertTrue(lines.get(3).matches("adapter: " + java.util.regex.Pattern.quote(out.toString())
+                + " \\(.+\\), metrics.jsonl and training.png beside it"), lines.get(3));
 
         JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
         assertEquals("adapter", prov.get("kind").asText());
@@ -67,7 +68,8 @@ class TuneCommandTest {
         assertEquals(0, json.code(), json.err());
         JsonNode summary = JSON.readTree(json.out());
         assertEquals(List.of("output", "method", "trainable_parameters", "method_parameters", "trainable_percent", "adapter_bytes",
-                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters"),
+                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters",
+                "budget", "selection"),
                 names(summary));
         assertEquals(jsonOut.toString(), summary.get("output").asText());
         assertEquals(Files.size(jsonOut.resolve("adapter_model.safetensors")), summary.get("adapter_bytes").asLong());
@@ -75,6 +77,9 @@ class TuneCommandTest {
                 "the task head trains beside the method: " + summary);
         assertEquals(0, summary.get("metrics").size(), "no --eval, no metrics");
         assertEquals(2, summary.get("updates").asLong());
+        assertEquals("epochs", summary.at("/budget/rule").asText());
+        assertEquals(2, summary.at("/budget/planned_updates").asLong());
+        assertEquals("none", summary.at("/selection/kind").asText(), "16 examples are too few to hold any out");
         assertEquals(1, JSON.readTree(jsonOut.resolve("graft_provenance.json").toFile()).get("inputs").size(), "train only");
 
         assertEquals("graft: " + out + ": already holds an adapter; choose another --output, or --resume a stopped run",
