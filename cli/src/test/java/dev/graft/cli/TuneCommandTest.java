@@ -97,6 +97,46 @@ class TuneCommandTest {
                 "failed runs write nothing");
     }
 
+    @Test
+    void withoutEvalASliceIsHeldOutAndSaidSoAndTheBudgetOptionsAreChecked() throws Exception {
+        Path model = CliTest.tinyModel(dir);
+        StringBuilder csv = new StringBuilder("text,label\n");
+        ToyTasks.sentiment(60, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
+        Path data = dir.resolve("train.csv");
+        Files.writeString(data, csv);
+        List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--batch-size", "8");
+        Path out = dir.resolve("held");
+
+        CliTest.Run held = run(args(common, "tune", "--updates", "4", "--output", out.toString()));
+        assertEquals(0, held.code(), held.err());
+        List<String> lines = held.out().lines().toList();
+        assertTrue(lines.get(1).matches("budget: 4 of 4 updates \\(--updates\\); best at update \\d"), lines.get(1));
+        assertEquals("selection: 10% of train.csv held out (6 examples, stratified); --no-holdout to train on everything",
+                lines.get(2));
+        assertTrue(lines.get(3).startsWith("eval (best at update "), lines.get(3));
+        JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
+        assertEquals("holdout", prov.at("/selection/kind").asText());
+        assertEquals(6, prov.at("/selection/examples").asInt());
+        assertEquals("updates", prov.at("/budget/rule").asText());
+        assertEquals(4, prov.at("/budget/planned_updates").asInt());
+        assertEquals(64, prov.at("/config/training/maxLength").asInt(), "128 capped at the tiny model's positions");
+
+        CliTest.Run all = run(args(common, "tune", "--updates", "2", "--no-holdout", "--json", "--output", dir.resolve("all").toString()));
+        assertEquals(0, all.code(), all.err());
+        JsonNode summary = JSON.readTree(all.out());
+        assertEquals("none", summary.at("/selection/kind").asText());
+        assertEquals(0, summary.get("metrics").size());
+
+        String tooLong = run(args(common, "tune", "--max-length", "65", "--output", dir.resolve("l").toString())).err().strip();
+        assertTrue(tooLong.startsWith("graft: max length 65 exceeds max_position_embeddings 64 in the config.json of ")
+                && tooLong.endsWith("; use a max length of at most 64") && tooLong.lines().count() == 1, tooLong);
+        assertEquals("graft: --epochs and --updates: give one of them",
+                run(args(common, "tune", "--epochs", "1", "--updates", "2", "--output", dir.resolve("u").toString())).err().strip());
+        assertTrue(!Files.exists(dir.resolve("l")) && !Files.exists(dir.resolve("u")), "failed runs write nothing");
+        String help = run("help", "tune").out();
+        assertTrue(help.contains("Budget: without --epochs or --updates") && help.contains("--no-holdout"), help);
+    }
+
     private static String[] args(List<String> common, String command, String... more) {
         List<String> a = new ArrayList<>();
         a.add(command);
