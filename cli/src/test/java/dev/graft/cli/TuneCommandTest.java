@@ -27,10 +27,7 @@ class TuneCommandTest {
     @Test
     void summariesProvenanceAndErrorsStayAsUsersKnowThem() throws Exception {
         Path model = CliTest.tinyModel(dir);
-        StringBuilder csv = new StringBuilder("body,y\n");
-        ToyTasks.sentiment(16, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
-        Path data = dir.resolve("data.csv");
-        Files.writeString(data, csv);
+        Path data = sentimentCsv(dir.resolve("data.csv"), "body,y", 16);
         Path out = dir.resolve("text");
         List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--text-column", "body",
                 "--label-column", "y", "--epochs", "1", "--batch-size", "8", "--max-length", "16");
@@ -100,10 +97,7 @@ class TuneCommandTest {
     @Test
     void withoutEvalASliceIsHeldOutAndSaidSoAndTheBudgetOptionsAreChecked() throws Exception {
         Path model = CliTest.tinyModel(dir);
-        StringBuilder csv = new StringBuilder("text,label\n");
-        ToyTasks.sentiment(60, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
-        Path data = dir.resolve("train.csv");
-        Files.writeString(data, csv);
+        Path data = sentimentCsv(dir.resolve("train.csv"), "text,label", 60);
         List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--batch-size", "8");
         Path out = dir.resolve("held");
 
@@ -135,6 +129,13 @@ class TuneCommandTest {
         assertTrue(!Files.exists(dir.resolve("l")) && !Files.exists(dir.resolve("u")), "failed runs write nothing");
         String help = run("help", "tune").out();
         assertTrue(help.contains("Budget: without --epochs or --updates") && help.contains("--no-holdout"), help);
+    }
+
+    /** {@code n} toy sentiment examples under the CSV {@code header}, written to {@code file}. */
+    private static Path sentimentCsv(Path file, String header, int n) throws java.io.IOException {
+        StringBuilder csv = new StringBuilder(header).append('\n');
+        ToyTasks.sentiment(n, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
+        return Files.writeString(file, csv);
     }
 
     private static String[] args(List<String> common, String command, String... more) {
