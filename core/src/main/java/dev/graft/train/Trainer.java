@@ -25,7 +25,8 @@ import java.util.Random;
 /**
  * The training loop: shuffled batches, forward with the PEFT method attached, loss, backward into the trainable
  * parameters only, global-norm clipping, AdamW with a warm-up schedule, gradient accumulation, periodic evaluation,
- * early stopping, best-checkpoint selection, and resumable checkpoints.
+ * early stopping, best-checkpoint selection, and resumable checkpoints. It makes the {@link Budget}'s updates, which
+ * may end mid-epoch; the schedule spans exactly them, and the last update is always evaluated.
  *
  * <p>Reproducibility: the data order of epoch e depends only on (seed, e), and dropout is re-seeded from
  * (seed, update) before every forward pass, so a run resumed from a checkpoint makes exactly the updates an
