@@ -3,6 +3,8 @@ package dev.graft.cli;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.PeftMethods;
 import dev.graft.peft.fusion.Composition;
+import dev.graft.train.Budget;
+import dev.graft.train.Holdout;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -18,6 +20,10 @@ import picocli.CommandLine.Spec;
         modelTransformer = TuneCommand.Model.class,
         footer = {"", TuneCommand.METHODS_LINE,
             "Tasks: classification (default), multi-label (labels joined by , or ;), regression, retrieval (text + text_pair)",
+            "Budget: without --epochs or --updates, " + Budget.EPOCHS + " epochs of updates, at least " + Budget.FLOOR
+                + " and at most " + Budget.CAP + ", stopping after " + Budget.PATIENCE + " evaluations without improvement.",
+            "Selection: without --eval, " + Holdout.PERCENT + "% of --train (at most " + Holdout.MAX
+                + ", stratified by class) picks the best checkpoint; --no-holdout trains on all of it.",
             "", "Examples:",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter",
             "  graft tune --model bge-small-en-v1.5 --train pairs.jsonl --task retrieval --method lora --r 16 --output retr",

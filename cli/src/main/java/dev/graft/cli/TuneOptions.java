@@ -1,11 +1,15 @@
 package dev.graft.cli;
 
+import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.Pooling;
+import dev.graft.train.Budget;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
+import dev.graft.train.Holdout;
 import dev.graft.train.LearningRateSchedule;
 import dev.graft.train.Task;
+import dev.graft.train.TaskModel;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
 import dev.graft.tune.Tuning;
@@ -30,8 +34,12 @@ final class TuneOptions {
     @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training data (.csv, .tsv, .jsonl).")
     Path train;
 
-    @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data; selects the best checkpoint.")
+    @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data; selects the best checkpoint and stops early."
+            + " Default: " + Holdout.PERCENT + "% of --train held out (stratified by class).")
     Path eval;
+
+    @Option(names = "--no-holdout", description = "Without --eval, train on all of --train (no selection, no early stop).")
+    boolean noHoldout;
 
     @Option(names = "--method", description = "PEFT method. Default: lora (fuse: scalearn).")
     String method;
@@ -45,8 +53,12 @@ final class TuneOptions {
     @Option(names = "--pooling", description = "cls, mean or pooler (default: the model's).")
     String pooling;
 
-    @Option(names = "--epochs", defaultValue = "3")
-    int epochs;
+    @Option(names = "--epochs", description = "Exactly N passes over the data (default: the data-sized budget of updates).")
+    Integer epochs;
+
+    @Option(names = "--updates", description = "Exactly N optimizer updates. Default: " + Budget.EPOCHS + " epochs, at least "
+            + Budget.FLOOR + " and at most " + Budget.CAP + " updates.")
+    Integer updates;
 
     @Option(names = "--lr", description = "Peak learning rate (default depends on the method: lora 3e-3, full 5e-5, adapters 1e-3, ...).")
     Double lr;
@@ -57,8 +69,9 @@ final class TuneOptions {
     @Option(names = "--accumulation", defaultValue = "1", description = "Batches per update (gradient accumulation).")
     int accumulation;
 
-    @Option(names = "--max-length", defaultValue = "128", description = "Token limit per example. Default: ${DEFAULT-VALUE}.")
-    int maxLength;
+    @Option(names = "--max-length", description = "Token limit per example, at most the model's positions. Default: "
+            + TaskModel.DEFAULT_MAX_LENGTH + " (fewer if the model has fewer).")
+    Integer maxLength;
 
     @Option(names = "--seed", defaultValue = "42")
     long seed;
@@ -75,11 +88,13 @@ final class TuneOptions {
     @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient-norm clip (0 = off).")
     double maxGradNorm;
 
-    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate every N updates (0 = each epoch).")
+    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate every N updates (default: " + Budget.EVALUATIONS
+            + " times per budget, at least " + Budget.MIN_EVAL_EVERY + " updates apart; with --epochs each epoch).")
     int evalEvery;
 
-    @Option(names = "--patience", defaultValue = "0", description = "Early stop after N evaluations without improvement (0 = off).")
-    int patience;
+    @Option(names = "--patience", description = "Early stop after N evaluations without improvement (0 = off). Default: "
+            + Budget.PATIENCE + " with the default budget, else off.")
+    Integer patience;
 
     @Option(names = "--class-weights", description = "Weight classes by inverse frequency.")
     boolean classWeights;
@@ -106,15 +121,23 @@ final class TuneOptions {
         Task t = Task.parse(task);
         boolean retrieval = t == Task.RETRIEVAL;
         List<Example> trainSet = ExampleFiles.read(train, data.textColumn, data.pairColumn, data.labelColumn, !retrieval);
-        TrainingConfig.Builder config = TrainingConfig.builder().epochs(epochs).batchSize(batchSize).accumulation(accumulation)
+        if (epochs != null && updates != null) {
+            throw new GraftException("--epochs and --updates: give one of them");
+        }
+        if (patience != null && patience < 0) {
+            throw new GraftException("--patience must be non-negative, got " + patience);
+        }
+        // unset values stay 0 (or -1 for patience): TrainingConfig's "default" markers, resolved by Budget and Tuning
+        TrainingConfig.Builder config = TrainingConfig.builder().epochs(orZero(epochs)).updates(orZero(updates))
+                .batchSize(batchSize).accumulation(accumulation)
                 .weightDecay(weightDecay).warmupRatio(warmup).schedule(LearningRateSchedule.Kind.parse(schedule))
-                .maxGradNorm(maxGradNorm).maxLength(maxLength).seed(seed).evalEvery(evalEvery).patience(patience)
-                .classWeights(classWeights).selectionMetric(metric);
+                .maxGradNorm(maxGradNorm).maxLength(orZero(maxLength)).seed(seed).evalEvery(evalEvery)
+                .patience(patience == null ? -1 : patience).classWeights(classWeights).selectionMetric(metric);
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(model)) {
             // the learning rate is resolved by Tuning: --lr, else the method's default
             Tuning tuning = Tuning.of(base).options(MethodFlags.values(spec)).task(t).train(trainSet, train)
-                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume);
+                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume).holdout(!noHoldout);
             if (method != null) {
                 tuning.method(method);
             }
@@ -130,6 +153,23 @@ final class TuneOptions {
             print(out, base, trainSet.size(), tuning.run(output));
         }
         return 0;
+    }
+
+    private static int orZero(Integer value) {
+        return value == null ? 0 : value;
+    }
+
+    /** E.g. "budget: 140 of 300 updates (auto: 10 epochs, at least 300, at most 3000); stopped early, best at update 65". */
+    static String budgetLine(TrainingResult t) {
+        Budget b = t.budget();
+        String rule = switch (b.rule()) {
+            case AUTO -> "auto: " + Budget.EPOCHS + " epochs, at least " + Budget.FLOOR + ", at most " + Budget.CAP;
+            case EPOCHS -> "--epochs";
+            case UPDATES -> "--updates";
+        };
+        String end = t.stoppedEarly() ? "stopped early, best at update " + t.bestStep()
+                : t.history().stream().anyMatch(h -> h.containsKey("eval")) ? "best at update " + t.bestStep() : "kept the last";
+        return "budget: " + t.steps() + " of " + b.updates() + " updates (" + rule + "); " + end;
     }
 
     private void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r) {
@@ -151,12 +191,18 @@ final class TuneOptions {
             // weights the transformer layers apply to every token (embeddings are lookups), for FLOP estimates
             summary.put("layer_parameters", base.encoder().namedParameterShapes().entrySet().stream()
                     .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
+            summary.put("budget", training.budgetSummary());
+            summary.put("selection", r.selection().summary());
             Output.json(out, summary);
             return;
         }
         out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
                 r.method(), examples, Output.count(r.trainableParameters()), r.trainablePercent(),
                 Output.count(base.info().parameters()), training.steps(), training.seconds(), training.examplesPerSecond());
+        out.println(budgetLine(training));
+        if (r.selection().describe() != null) {
+            out.println(r.selection().describe());
+        }
         if (!r.metrics().isEmpty()) {
             out.println("eval (best at update " + training.bestStep() + "): " + TuneCommand.formatMetrics(r.metrics()));
         }

@@ -27,10 +27,7 @@ class TuneCommandTest {
     @Test
     void summariesProvenanceAndErrorsStayAsUsersKnowThem() throws Exception {
         Path model = CliTest.tinyModel(dir);
-        StringBuilder csv = new StringBuilder("body,y\n");
-        ToyTasks.sentiment(16, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
-        Path data = dir.resolve("data.csv");
-        Files.writeString(data, csv);
+        Path data = sentimentCsv(dir.resolve("data.csv"), "body,y", 16);
         Path out = dir.resolve("text");
         List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--text-column", "body",
                 "--label-column", "y", "--epochs", "1", "--batch-size", "8", "--max-length", "16");
@@ -38,12 +35,13 @@ class TuneCommandTest {
         CliTest.Run text = run(args(common, "tune", "--eval", data.toString(), "--pooling", "mean", "--output", out.toString()));
         assertEquals(0, text.code(), text.err());
         List<String> lines = text.out().lines().toList();
-        assertEquals(3, lines.size(), text.out());
+        assertEquals(4, lines.size(), text.out());
         assertTrue(lines.get(0).matches("trained lora on 16 examples: \\S+ trainable parameters \\(\\d+\\.\\d\\d% of \\S+\\), "
                 + "2 updates in \\d+\\.\\d s \\(\\d+\\.\\d examples/s\\)"), lines.get(0));
-        assertTrue(lines.get(1).matches("eval \\(best at update \\d\\): accuracy \\d\\.\\d{4}, .*"), lines.get(1));
-        assertTrue(lines.get(2).matches("adapter: " + java.util.regex.Pattern.quote(out.toString())
-                + " \\(.+\\), metrics.jsonl and training.png beside it"), lines.get(2));
+        assertTrue(lines.get(1).matches("budget: 2 of 2 updates \\(--epochs\\); best at update \\d"), lines.get(1));
+        assertTrue(lines.get(2).matches("eval \\(best at update \\d\\): accuracy \\d\\.\\d{4}, .*"), lines.get(2));
+        assertTrue(lines.get(3).matches("adapter: " + java.util.regex.Pattern.quote(out.toString())
+                + " \\(.+\\), metrics.jsonl and training.png beside it"), lines.get(3));
 
         JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
         assertEquals("adapter", prov.get("kind").asText());
@@ -67,7 +65,8 @@ class TuneCommandTest {
         assertEquals(0, json.code(), json.err());
         JsonNode summary = JSON.readTree(json.out());
         assertEquals(List.of("output", "method", "trainable_parameters", "method_parameters", "trainable_percent", "adapter_bytes",
-                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters"),
+                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters",
+                "budget", "selection"),
                 names(summary));
         assertEquals(jsonOut.toString(), summary.get("output").asText());
         assertEquals(Files.size(jsonOut.resolve("adapter_model.safetensors")), summary.get("adapter_bytes").asLong());
@@ -75,6 +74,9 @@ class TuneCommandTest {
                 "the task head trains beside the method: " + summary);
         assertEquals(0, summary.get("metrics").size(), "no --eval, no metrics");
         assertEquals(2, summary.get("updates").asLong());
+        assertEquals("epochs", summary.at("/budget/rule").asText());
+        assertEquals(2, summary.at("/budget/planned_updates").asLong());
+        assertEquals("none", summary.at("/selection/kind").asText(), "16 examples are too few to hold any out");
         assertEquals(1, JSON.readTree(jsonOut.resolve("graft_provenance.json").toFile()).get("inputs").size(), "train only");
 
         assertEquals("graft: " + out + ": already holds an adapter; choose another --output, or --resume a stopped run",
@@ -90,6 +92,50 @@ class TuneCommandTest {
         assertTrue(column.err().contains("no column 'text'"), column.err());
         assertTrue(!Files.exists(dir.resolve("p")) && !Files.exists(dir.resolve("m")) && !Files.exists(dir.resolve("c")),
                 "failed runs write nothing");
+    }
+
+    @Test
+    void withoutEvalASliceIsHeldOutAndSaidSoAndTheBudgetOptionsAreChecked() throws Exception {
+        Path model = CliTest.tinyModel(dir);
+        Path data = sentimentCsv(dir.resolve("train.csv"), "text,label", 60);
+        List<String> common = List.of("--model", model.toString(), "--train", data.toString(), "--batch-size", "8");
+        Path out = dir.resolve("held");
+
+        CliTest.Run held = run(args(common, "tune", "--updates", "4", "--output", out.toString()));
+        assertEquals(0, held.code(), held.err());
+        List<String> lines = held.out().lines().toList();
+        assertTrue(lines.get(1).matches("budget: 4 of 4 updates \\(--updates\\); best at update \\d"), lines.get(1));
+        assertEquals("selection: 10% of train.csv held out (6 examples, stratified); --no-holdout to train on everything",
+                lines.get(2));
+        assertTrue(lines.get(3).startsWith("eval (best at update "), lines.get(3));
+        JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
+        assertEquals("holdout", prov.at("/selection/kind").asText());
+        assertEquals(6, prov.at("/selection/examples").asInt());
+        assertEquals("updates", prov.at("/budget/rule").asText());
+        assertEquals(4, prov.at("/budget/planned_updates").asInt());
+        assertEquals(64, prov.at("/config/training/maxLength").asInt(), "128 capped at the tiny model's positions");
+
+        CliTest.Run all = run(args(common, "tune", "--updates", "2", "--no-holdout", "--json", "--output", dir.resolve("all").toString()));
+        assertEquals(0, all.code(), all.err());
+        JsonNode summary = JSON.readTree(all.out());
+        assertEquals("none", summary.at("/selection/kind").asText());
+        assertEquals(0, summary.get("metrics").size());
+
+        String tooLong = run(args(common, "tune", "--max-length", "65", "--output", dir.resolve("l").toString())).err().strip();
+        assertTrue(tooLong.startsWith("graft: max length 65 exceeds max_position_embeddings 64 in the config.json of ")
+                && tooLong.endsWith("; use a max length of at most 64") && tooLong.lines().count() == 1, tooLong);
+        assertEquals("graft: --epochs and --updates: give one of them",
+                run(args(common, "tune", "--epochs", "1", "--updates", "2", "--output", dir.resolve("u").toString())).err().strip());
+        assertTrue(!Files.exists(dir.resolve("l")) && !Files.exists(dir.resolve("u")), "failed runs write nothing");
+        String help = run("help", "tune").out();
+        assertTrue(help.contains("Budget: without --epochs or --updates") && help.contains("--no-holdout"), help);
+    }
+
+    /** {@code n} toy sentiment examples under the CSV {@code header}, written to {@code file}. */
+    private static Path sentimentCsv(Path file, String header, int n) throws java.io.IOException {
+        StringBuilder csv = new StringBuilder(header).append('\n');
+        ToyTasks.sentiment(n, 1).forEach(e -> csv.append(e.text()).append(',').append(e.label()).append('\n'));
+        return Files.writeString(file, csv);
     }
 
     private static String[] args(List<String> common, String command, String... more) {

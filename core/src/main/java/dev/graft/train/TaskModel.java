@@ -58,7 +58,7 @@ public final class TaskModel implements AutoCloseable {
         this.task = labels.task();
         this.labels = labels;
         this.pooling = pooling;
-        this.maxLength = Math.min(DEFAULT_MAX_LENGTH, base.info().maxPositions());
+        this.maxLength = defaultMaxLength(base);
         this.manager = base.manager().newSubManager();
         this.adaptation = method.attach(base.encoder(), methodConfig, manager, seed);
         trainable.putAll(adaptation.parameters());
@@ -170,6 +170,11 @@ public final class TaskModel implements AutoCloseable {
     /** As {@link #predict(List, int, int)} at the model's own {@link #maxLength()}. */
     public float[][] predict(List<Example> examples, int batchSize) {
         return predict(examples, maxLength, batchSize);
+    }
+
+    /** {@value #DEFAULT_MAX_LENGTH} tokens, or fewer when {@code base} has fewer position embeddings. */
+    public static int defaultMaxLength(EncoderModel base) {
+        return Math.min(DEFAULT_MAX_LENGTH, base.info().maxPositions());
     }
 
     /**

@@ -25,7 +25,8 @@ import java.util.Random;
 /**
  * The training loop: shuffled batches, forward with the PEFT method attached, loss, backward into the trainable
  * parameters only, global-norm clipping, AdamW with a warm-up schedule, gradient accumulation, periodic evaluation,
- * early stopping, best-checkpoint selection, and resumable checkpoints.
+ * early stopping, best-checkpoint selection, and resumable checkpoints. It makes the {@link Budget}'s updates, which
+ * may end mid-epoch; the schedule spans exactly them, and the last update is always evaluated.
  *
  * <p>Reproducibility: the data order of epoch e depends only on (seed, e), and dropout is re-seeded from
  * (seed, update) before every forward pass, so a run resumed from a checkpoint makes exactly the updates an
@@ -61,8 +62,11 @@ public final class Trainer {
     public Trainer(TaskModel model, TrainingConfig config, Path runDir, Progress progress) {
         this.model = model;
         this.config = config;
-        // what it trains at is what it is saved with and served at; no text can use more than the encoder's positions
-        model.maxLength(Math.min(config.maxLength(), model.base().info().maxPositions()));
+        // what it trains at is what it is saved with and served at; 0 keeps the model's default (capped at its
+        // positions), and a larger explicit value than the positions fails here, before any training
+        if (config.maxLength() > 0) {
+            model.maxLength(config.maxLength());
+        }
         this.runDir = runDir;
         this.progress = progress == null ? Progress.NONE : progress;
     }
@@ -104,8 +108,8 @@ public final class Trainer {
         Map<String, Parameter> params = model.trainable();
         params.values().forEach(p -> p.getArray().setRequiresGradient(true));
         int batchesPerEpoch = (train.size() + config.batchSize() - 1) / config.batchSize();
-        long updatesPerEpoch = Math.max(1, batchesPerEpoch / config.accumulation());
-        long totalUpdates = updatesPerEpoch * config.epochs();
+        Budget budget = Budget.of(config, train.size());
+        long totalUpdates = budget.updates();
         LearningRateSchedule schedule = new LearningRateSchedule(config.schedule(), config.learningRate(),
                 Math.round(totalUpdates * config.warmupRatio()), totalUpdates);
         String selection = config.selectionMetric() != null ? config.selectionMetric() : Evaluator.defaultMetric(task);
@@ -131,10 +135,11 @@ public final class Trainer {
             long tokensSeen = 0;
             double lossSum = 0;
             int lossCount = 0;
-            for (int epoch = state.epoch; epoch < config.epochs() && !state.stopped; epoch++) {
+            // the budget may end mid-epoch; each epoch's order depends only on (seed, epoch), so resuming repeats it
+            for (int epoch = state.epoch; state.updates < totalUpdates && !state.stopped; epoch++) {
                 List<Integer> order = epochOrder(train.size(), epoch);
                 int firstBatch = epoch == state.epoch ? state.batchInEpoch : 0;
-                for (int b = firstBatch; b < batchesPerEpoch && !state.stopped; b++) {
+                for (int b = firstBatch; b < batchesPerEpoch && state.updates < totalUpdates && !state.stopped; b++) {
                     List<Integer> idx = order.subList(b * config.batchSize(), Math.min(order.size(), (b + 1) * config.batchSize()));
                     // Dropout depends only on (seed, update, micro-batch): resumed runs repeat it exactly.
                     engine.setRandomSeed((int) (config.seed() * 1_000_003L + state.updates * 131L + b));
@@ -164,7 +169,9 @@ public final class Trainer {
                     progress.advance(1);
                     progress.message(String.format("loss %.4f lr %.2e %.1f ex/s", lossSum / lossCount, lr,
                             examplesSeen / Math.max(seconds, 1e-9)));
-                    boolean evalNow = config.evalEvery() > 0 ? state.updates % config.evalEvery() == 0 : lastInEpoch;
+                    // the last update is always evaluated, so the end of the budget competes for the best checkpoint
+                    boolean evalNow = state.updates == totalUpdates
+                            || (budget.evalEvery() > 0 ? state.updates % budget.evalEvery() == 0 : lastInEpoch);
                     if (evalNow) {
                         Map<String, Object> record = new LinkedHashMap<>();
                         record.put("step", state.updates);
@@ -192,7 +199,7 @@ public final class Trainer {
                                 } else {
                                     state.bestInMemory = snapshot(params);
                                 }
-                            } else if (config.patience() > 0 && ++state.sinceBest >= config.patience()) {
+                            } else if (budget.patience() > 0 && ++state.sinceBest >= budget.patience()) {
                                 state.stopped = true;
                                 record.put("early_stop", true);
                             }
@@ -232,7 +239,7 @@ public final class Trainer {
             }
             return new TrainingResult(finalMetrics, state.bestStep < 0 ? state.updates : state.bestStep, state.updates,
                     seconds, examplesSeen / Math.max(seconds, 1e-9), Collections.unmodifiableList(history),
-                    tokensSeen / Math.max(seconds, 1e-9));
+                    tokensSeen / Math.max(seconds, 1e-9), budget, state.stopped);
         }
     }
 

@@ -43,8 +43,10 @@ import java.util.Objects;
  * }</pre>
  *
  * Transfer from trained adapters adds {@code .sources(dirs).method("scalearn")} (see {@link #sources}). Unset values
- * take the CLI's defaults (the method's default learning rate, 3 epochs, batch 16, max length 128,
- * seed 42, the model's pooling). The output directory holds the PEFT-layout adapter, {@code graft_task.json},
+ * take the CLI's defaults (the method's default learning rate, a budget of updates adapted to the data's size with
+ * early stopping ({@link dev.graft.train.Budget}), batch 16, max length 128 capped at the model's positions, seed 42,
+ * the model's pooling). Without evaluation data a slice of the training data is held out to select with
+ * ({@link dev.graft.train.Holdout}; {@link #holdout(boolean)} turns it off). The output directory holds the PEFT-layout adapter, {@code graft_task.json},
  * {@code graft_provenance.json}, {@code metrics.jsonl} and {@code training.png}.
  */
 public final class Tuning {
@@ -62,6 +64,7 @@ public final class Tuning {
     private Double learningRate;
     private Progress progress = Progress.NONE;
     private boolean resume;
+    private boolean holdout = true;
     private List<Path> sources;
 
     private Tuning(EncoderModel base) {
@@ -165,8 +168,21 @@ public final class Tuning {
         return this;
     }
 
+    /** Exactly {@code n} passes over the training data (no floor, no cap). */
     public Tuning epochs(int n) {
         training.epochs(n);
+        return this;
+    }
+
+    /** Exactly {@code n} optimizer updates, whatever the data's size. */
+    public Tuning updates(int n) {
+        training.updates(n);
+        return this;
+    }
+
+    /** Without evaluation data, hold out a slice of the training data to select with (the default), or not. */
+    public Tuning holdout(boolean h) {
+        this.holdout = h;
         return this;
     }
 
@@ -211,10 +227,11 @@ public final class Tuning {
      *                            parameters)
      * @param config              the training settings used, with the learning rate resolved
      * @param method              the method that trained, by CLI name ({@code adapter} for an average of sources)
+     * @param selection           what selected the best checkpoint: the evaluation data, a holdout, or nothing
      */
     public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, long methodParameters,
                          double trainablePercent, long adapterBytes, TrainingResult training, TrainingConfig config,
-                         JsonNode methodConfig, String method) {
+                         JsonNode methodConfig, String method, Selection selection) {
     }
 
     /**
@@ -232,13 +249,16 @@ public final class Tuning {
         }
         SourceComposition composition = sources == null ? null : new SourceComposition(sources, method);
         PeftMethod m = composition != null ? composition.method() : PeftMethods.byName(method == null ? "lora" : method);
-        TrainingConfig c = training.learningRate(learningRate != null ? learningRate : m.defaultLearningRate()).build();
+        TrainingConfig asked = training.learningRate(learningRate != null ? learningRate : m.defaultLearningRate()).build();
+        // max length 0 is the default: recorded as the value used; an explicit one beyond the positions fails in Trainer
+        TrainingConfig c = asked.maxLength() > 0 ? asked : asked.toBuilder().maxLength(TaskModel.defaultMaxLength(base)).build();
         ObjectNode given = composition != null ? composition.options(base, options) : options.deepCopy();
         ObjectNode methodConfig = m.resolveConfig(base.encoder(), given);
         LabelSpace labels = LabelSpace.fromTraining(task, train);
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
-            TrainingResult r = new Trainer(tm, c, output, progress).train(train, eval, resume);
+            Selection selection = Selection.choose(train, eval, holdout, task, c.seed(), inputs.get("train"));
+            TrainingResult r = new Trainer(tm, c, output, progress).train(selection.train(), selection.eval(), resume);
             TaskModelFiles.save(tm, output);
             Map<String, Object> resolved = new LinkedHashMap<>();
             resolved.put("method", m.name());
@@ -249,6 +269,8 @@ public final class Tuning {
             resolved.put("pooling", p.cliName());
             ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
                     c.seed(), r.finalMetrics());
+            record.set("budget", JSON.valueToTree(r.budgetSummary()));
+            record.set("selection", JSON.valueToTree(selection.summary()));
             if (composition != null) {
                 composition.record(record);
             }
@@ -256,7 +278,7 @@ public final class Tuning {
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
             long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();
             return new Result(output, r.finalMetrics(), tm.trainableCount(), methodParameters,
-                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name());
+                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name(), selection);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,6 +1,7 @@
 package dev.graft.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,7 @@ import dev.graft.peft.PeftMethods;
 import dev.graft.testing.TinyBert;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -42,6 +44,46 @@ class TrainerTest {
                 double last = ((Number) r.history().get(r.history().size() - 1).get("loss")).doubleValue();
                 assertTrue(last < first * 0.6, name + ": loss falls " + first + " -> " + last);
                 assertEquals(1.0, r.finalMetrics().get("accuracy"), 1e-9, name + " reaches 100% accuracy: " + r.finalMetrics());
+            }
+        }
+    }
+
+    @Test
+    void stopsWhenTheDevScoreStopsImprovingAndKeepsTheBest() {
+        List<Example> train = ToyTasks.sentiment(32, 1);
+        List<Example> dev = ToyTasks.sentiment(8, 2); // 9 possible accuracies: the score must stop improving
+        try (EncoderModel base = TinyBert.create(dir, 11)) {
+            PeftMethod method = PeftMethods.byName("bitfit");
+            var cfg = method.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
+            try (TaskModel model = new TaskModel(base, method, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, train), Pooling.MEAN, 3)) {
+                TrainingConfig c = fast().toBuilder().learningRate(0.05).epochs(0).updates(400).evalEvery(2).patience(3).build();
+                TrainingResult r = new Trainer(model, c, dir.resolve("run"), null).train(train, dev, false);
+                assertTrue(r.stoppedEarly(), "stopped before 400 updates: " + r.steps());
+                assertEquals(r.bestStep() + 3 * 2, r.steps(), "three evaluations without improvement after the best");
+                assertEquals(400, r.budget().updates());
+                Map<String, Object> last = r.history().get(r.history().size() - 1);
+                assertEquals(Boolean.TRUE, last.get("early_stop"));
+                Map<?, ?> best = r.history().stream().filter(h -> ((Number) h.get("step")).longValue() == r.bestStep())
+                        .map(h -> (Map<?, ?>) h.get("eval")).findFirst().orElseThrow();
+                assertEquals(((Number) best.get("accuracy")).doubleValue(), r.finalMetrics().get("accuracy"), 1e-9,
+                        "the best checkpoint's parameters are kept");
+            }
+        }
+    }
+
+    @Test
+    void anUpdateBudgetEndsMidEpoch() {
+        List<Example> train = ToyTasks.sentiment(48, 1); // 6 updates an epoch
+        try (EncoderModel base = TinyBert.create(dir, 11)) {
+            PeftMethod method = PeftMethods.byName("bitfit");
+            var cfg = method.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
+            try (TaskModel model = new TaskModel(base, method, cfg, LabelSpace.fromTraining(Task.CLASSIFICATION, train), Pooling.MEAN, 3)) {
+                TrainingConfig c = fast().toBuilder().epochs(0).updates(9).build();
+                TrainingResult r = new Trainer(model, c, null, null).train(train, train.subList(0, 4), false);
+                assertEquals(9, r.steps());
+                assertFalse(r.stoppedEarly());
+                assertEquals(9L, ((Number) r.history().get(r.history().size() - 1).get("step")).longValue(),
+                        "the last update is evaluated");
             }
         }
     }

@@ -10,16 +10,22 @@ import dev.graft.GraftException;
 import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.testing.TinyBert;
+import dev.graft.train.Budget;
 import dev.graft.train.Example;
+import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
 import dev.graft.train.ToyTasks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The builder trains from a data file, writes a loadable adapter with provenance, and refuses to overwrite one. */
+/**
+ * The builder trains from a data file, writes a loadable adapter with provenance, and refuses to overwrite one; without
+ * evaluation data it holds out a slice of the training data (unless told not to, or the data is too small).
+ */
 class TuningTest {
     @TempDir
     Path dir;
@@ -56,5 +62,62 @@ class TuningTest {
             GraftException empty = assertThrows(GraftException.class, () -> Tuning.of(base).run(dir.resolve("x")));
             assertTrue(empty.getMessage().contains("no training data"));
         }
+    }
+
+    @Test
+    void withoutEvalDataAStratifiedSliceSelectsAndStopsTheAutomaticBudget() throws Exception {
+        List<Example> data = ToyTasks.sentiment(60, 1);
+        Path out = dir.resolve("held");
+        Path csv = dir.resolve("train.csv");
+        Files.writeString(csv, "text,label\n"); // only hashed: the examples are given
+        try (EncoderModel base = TinyBert.create(dir.resolve("m"), 11, 0.2)) {
+            Tuning.Result r = Tuning.of(base).method("bitfit").train(data, csv).learningRate(0.05).run(out);
+            assertEquals(Selection.Kind.HOLDOUT, r.selection().kind());
+            assertEquals(List.of(3L, 3L), r.selection().eval().stream()
+                    .collect(Collectors.groupingBy(Example::label, Collectors.counting())).values().stream().toList(),
+                    "6 held out, stratified");
+            assertEquals(54, r.selection().train().size());
+            assertEquals("selection: 10% of train.csv held out (6 examples, stratified); --no-holdout to train on everything",
+                    r.selection().describe());
+            assertTrue(r.metrics().containsKey("accuracy"), "metrics on the held-out slice: " + r.metrics());
+            Budget b = r.training().budget();
+            assertEquals(Budget.Rule.AUTO, b.rule());
+            assertEquals(Budget.FLOOR, b.updates(), "4 updates an epoch: the floor");
+            assertEquals(Budget.PATIENCE, b.patience());
+            assertTrue(r.training().steps() <= b.updates());
+            if (r.training().stoppedEarly()) {
+                assertEquals(r.training().bestStep() + (long) b.patience() * b.evalEvery(), r.training().steps());
+            }
+            assertEquals(64, r.config().maxLength(), "the default max length, capped at the tiny model's 64 positions");
+
+            JsonNode prov = new ObjectMapper().readTree(out.resolve(Provenance.FILE).toFile());
+            assertEquals("holdout", prov.at("/selection/kind").asText());
+            assertEquals(6, prov.at("/selection/examples").asInt());
+            assertTrue(prov.at("/selection/stratified").asBoolean());
+            assertEquals("auto", prov.at("/budget/rule").asText());
+            assertEquals(r.training().steps(), prov.at("/budget/updates").asLong());
+            assertEquals(r.training().bestStep(), prov.at("/budget/best_update").asLong());
+
+            Tuning.Result all = Tuning.of(base).method("bitfit").train(data).holdout(false).updates(3).run(dir.resolve("all"));
+            assertEquals(Selection.Kind.NONE, all.selection().kind());
+            assertEquals(60, all.selection().train().size(), "--no-holdout trains on everything");
+            assertTrue(all.metrics().isEmpty());
+            assertEquals(3, all.training().steps());
+        }
+    }
+
+    @Test
+    void tooLittleDataHoldsNothingOutAndSaysSo() {
+        Selection s = Selection.choose(ToyTasks.sentiment(40, 1), List.of(), true, Task.CLASSIFICATION, 42, Path.of("d/train.csv"));
+        assertEquals(Selection.Kind.NONE, s.kind());
+        assertEquals(40, s.train().size());
+        assertEquals("selection: no holdout (fewer than 50 examples in train.csv); trained for the fixed budget without early"
+                + " stopping, keeping the last update", s.describe());
+        assertEquals("fewer than 50 examples", s.summary().get("reason"));
+        List<Example> dev = ToyTasks.sentiment(4, 2);
+        Selection given = Selection.choose(ToyTasks.sentiment(80, 1), dev, true, Task.CLASSIFICATION, 42, null);
+        assertEquals(Selection.Kind.EVAL, given.kind());
+        assertEquals(80, given.train().size(), "evaluation data given: nothing held out");
+        assertEquals(null, given.describe());
     }
 }
