@@ -63,9 +63,8 @@ PY
 import json, sys, time
 key, t, e, start = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), float(sys.argv[4])
 print(json.dumps({"key": key, "test_accuracy": e["metrics"]["accuracy"], "updates": t.get("updates"),
-                  "best_step": t.get("best_step"), "planned_updates": t.get("planned_updates"),
-                  "stopped_early": t.get("stopped_early"), "holdout": t.get("holdout"),
-                  "learning_rate": t.get("learning_rate"), "seconds": round(time.time() - start, 1)}))
+                  "best_step": t.get("best_step"), "budget": t.get("budget"), "selection": t.get("selection"),
+                  "probe": t.get("probe"), "seconds": round(time.time() - start, 1)}))
 PY
           else
             echo "bench: $key failed: $(tail -1 "$out/tune.err")" >&2

@@ -17,8 +17,8 @@ for r in runs:
     p = probe.get(f"{task}/{size}/{model}")
     ratio = r["test_accuracy"] / p if p else float("nan")
     ratios[(method, mult)].append(ratio)
-    hold = r.get("holdout")
-    hold = hold if isinstance(hold, (int, str)) else (hold or {}).get("examples", "") if isinstance(hold, dict) else ""
+    sel = r.get("selection") or {}
+    hold = sel.get("examples", sel.get("kind", "")) if isinstance(sel, dict) else sel
     print(f"| {task} | {size} | {model} | {method} | {mult[1:]} | {r['test_accuracy']:.3f} | {100 * ratio:.1f}% | "
           f"{p if p is None else round(p, 3)} | {r.get('updates')} ({r.get('best_step')}) | {hold} |")
 print()
