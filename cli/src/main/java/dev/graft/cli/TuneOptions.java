@@ -12,6 +12,7 @@ import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
+import dev.graft.tune.Search;
 import dev.graft.tune.Tuning;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -105,6 +106,14 @@ final class TuneOptions {
     @Option(names = "--resume", description = "Continue from the checkpoint in --output.")
     boolean resume;
 
+    @Option(names = "--auto", description = "Search: train with 3 learning rates (--search N) around the method's default (or --lr), "
+            + "3x apart, and twice the budget for the best if it was still improving; each judged on the holdout or --eval data; "
+            + "keep the best adapter, with search.json and search.png beside it.")
+    boolean auto;
+
+    @Option(names = "--search", paramLabel = "N", description = "With --auto: how many learning rates to try (default 3).")
+    Integer search;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -150,7 +159,17 @@ final class TuneOptions {
             if (pooling != null) {
                 tuning.pooling(Pooling.parse(pooling));
             }
-            print(out, base, trainSet.size(), tuning.run(output));
+            if (auto || search != null) {
+                if (!auto) {
+                    throw new GraftException("--search sets how many learning rates --auto tries; add --auto");
+                }
+                PrintWriter log = json ? spec.commandLine().getErr() : out;
+                Search.Result found = Search.of(tuning).learningRates(search != null ? search : Search.DEFAULT_LEARNING_RATES)
+                        .log(log::println).run(output);
+                print(out, base, trainSet.size(), found.adapter(), found);
+            } else {
+                print(out, base, trainSet.size(), tuning.run(output), null);
+            }
         }
         return 0;
     }
@@ -172,7 +191,7 @@ final class TuneOptions {
         return "budget: " + t.steps() + " of " + b.updates() + " updates (" + rule + "); " + end;
     }
 
-    private void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r) {
+    private void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r, Search.Result search) {
         TrainingResult training = r.training();
         if (json) {
             Map<String, Object> summary = new LinkedHashMap<>();
@@ -193,6 +212,9 @@ final class TuneOptions {
                     .filter(e -> e.getKey().startsWith("encoder.")).mapToLong(e -> e.getValue().size()).sum());
             summary.put("budget", training.budgetSummary());
             summary.put("selection", r.selection().summary());
+            if (search != null) {
+                summary.put("search", Map.of("metric", search.metric(), "best", search.best(), "trials", search.trials()));
+            }
             Output.json(out, summary);
             return;
         }
@@ -205,6 +227,11 @@ final class TuneOptions {
         }
         if (!r.metrics().isEmpty()) {
             out.println("eval (best at update " + training.bestStep() + "): " + TuneCommand.formatMetrics(r.metrics()));
+        }
+        if (search != null) {
+            Search.Trial best = search.trials().get(search.best());
+            out.printf(Locale.ROOT, "search: trial %d of %d kept (lr %.2e, budget %s); search.json and search.png beside the adapter%n",
+                    best.index() + 1, search.trials().size(), best.learningRate(), best.budget());
         }
         out.printf("adapter: %s (%s), metrics.jsonl and training.png beside it%n", output, Output.bytes(r.adapterBytes()));
     }

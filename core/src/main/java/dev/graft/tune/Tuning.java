@@ -11,6 +11,7 @@ import dev.graft.peft.AdapterFiles;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.PeftMethods;
 import dev.graft.runtime.Progress;
+import dev.graft.train.Evaluator;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
 import dev.graft.train.LabelSpace;
@@ -228,10 +229,48 @@ public final class Tuning {
      * @param config              the training settings used, with the learning rate resolved
      * @param method              the method that trained, by CLI name ({@code adapter} for an average of sources)
      * @param selection           what selected the best checkpoint: the evaluation data, a holdout, or nothing
+     * @param task                the task trained
      */
     public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, long methodParameters,
                          double trainablePercent, long adapterBytes, TrainingResult training, TrainingConfig config,
-                         JsonNode methodConfig, String method, Selection selection) {
+                         JsonNode methodConfig, String method, Selection selection, Task task) {
+        /** The metric that selected the best checkpoint (and ranks {@link Search} trials); null when nothing was evaluated. */
+        public String selectionMetric() {
+            return metrics.isEmpty() ? null : config.selectionMetric() != null ? config.selectionMetric()
+                    : Evaluator.defaultMetric(task);
+        }
+    }
+
+    /** The peak learning rate a run would use: the one set, else the method's default. */
+    double baseLearningRate() {
+        if (learningRate != null) {
+            return learningRate;
+        }
+        return sources != null ? new SourceComposition(sources, method).method().defaultLearningRate()
+                : PeftMethods.byName(method == null ? "lora" : method).defaultLearningRate();
+    }
+
+    boolean resuming() {
+        return resume;
+    }
+
+    /** A copy of every setting, for runs that vary a few of them ({@link Search}'s trials). */
+    Tuning copy() {
+        Tuning t = new Tuning(base);
+        t.method = method;
+        t.options.setAll(options.deepCopy());
+        t.task = task;
+        t.pooling = pooling;
+        t.train = train;
+        t.eval = eval;
+        t.inputs.putAll(inputs);
+        t.training = training.build().toBuilder();
+        t.learningRate = learningRate;
+        t.progress = progress;
+        t.resume = resume;
+        t.holdout = holdout;
+        t.sources = sources;
+        return t;
     }
 
     /**
@@ -278,7 +317,7 @@ public final class Tuning {
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
             long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();
             return new Result(output, r.finalMetrics(), tm.trainableCount(), methodParameters,
-                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name(), selection);
+                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name(), selection, task);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
