@@ -131,6 +131,24 @@ class TuneCommandTest {
         assertTrue(help.contains("Budget: without --epochs or --updates") && help.contains("--no-holdout"), help);
     }
 
+    @Test
+    void autoRunsTrialsKeepsTheBestAndSaysSo() throws Exception {
+        Path model = CliTest.tinyModel(dir);
+        Path data = sentimentCsv(dir.resolve("train.csv"), "text,label", 60);
+        Path out = dir.resolve("auto");
+        CliTest.Run r = run("tune", "--model", model.toString(), "--train", data.toString(), "--batch-size", "8",
+                "--updates", "4", "--auto", "--search", "2", "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("trial 1: lr ") && lines.get(1).startsWith("trial 2: lr "), r.out());
+        assertTrue(r.out().contains("search: trial ") && r.out().contains(" of 2 kept (lr "), r.out());
+        assertTrue(Files.isRegularFile(out.resolve("search.json")) && Files.isRegularFile(out.resolve("adapter_model.safetensors")));
+        assertEquals(2, JSON.readTree(out.resolve("graft_provenance.json").toFile()).at("/search/trials").size());
+        assertEquals("graft: --search sets how many learning rates --auto tries; add --auto",
+                run("tune", "--model", model.toString(), "--train", data.toString(), "--search", "2", "--output",
+                        dir.resolve("s").toString()).err().strip());
+    }
+
     /** {@code n} toy sentiment examples under the CSV {@code header}, written to {@code file}. */
     private static Path sentimentCsv(Path file, String header, int n) throws java.io.IOException {
         StringBuilder csv = new StringBuilder(header).append('\n');
