@@ -186,6 +186,8 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
         }
         Scratch scratch = Scratch.get(k);
         float[][] tv = scratch.tv;
+        int[][] bits = scratch.bits;
+        BitView view = scratch.view;
         double[] mass = scratch.mass;
         double[] sum = scratch.sum;
         double[] wsum = scratch.wsum;
@@ -196,7 +198,11 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
                 float[] t = tv[i];
                 TaskVectorKernel.delta(models.get(i), base, s, t, m);
                 switch (sparsify) {
-                    case MAGNITUDE, BREADCRUMBS -> TaskVectorKernel.keepBand(t, m, lo[i], hi[i]);
+                    case MAGNITUDE, BREADCRUMBS -> {
+                        view.toBits(t, bits[i], m);
+                        TaskVectorKernel.keepBand(bits[i], m, lo[i], hi[i]);
+                        view.toFloats(bits[i], t, m);
+                    }
                     case RANDOM -> {
                         double d = p.density()[i];
                         if (d <= 0) {
@@ -214,6 +220,9 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
                     }
                     case NONE -> { }
                 }
+                if (consensus && sparsify != Sparsify.MAGNITUDE && sparsify != Sparsify.BREADCRUMBS) {
+                    view.toBits(t, bits[i], m); // addAgreeing reads bit patterns
+                }
             }
             Arrays.fill(sum, 0, m, 0.0);
             Arrays.fill(wsum, 0, m, 0.0);
@@ -228,7 +237,7 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
                 }
                 TaskVectorKernel.electedSign(mass, m, sign);
                 for (int i = 0; i < k; i++) {
-                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, m, w[i]);
+                    TaskVectorKernel.addAgreeing(sum, wsum, bits[i], tv[i], sign, m, w[i], scratch.oneBits, scratch.ones, view);
                 }
             } else {
                 for (int i = 0; i < k; i++) {
@@ -280,9 +289,14 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
         final double[] sum = new double[BLOCK];
         final double[] wsum = new double[BLOCK];
         final int[] sign = new int[BLOCK];
+        final int[][] bits; // the bit patterns of tv, for the mask loops
+        final int[] oneBits = new int[BLOCK];
+        final float[] ones = new float[BLOCK];
+        final BitView view = new BitView(BLOCK);
 
         private Scratch(int k) {
             tv = new float[k][BLOCK];
+            bits = new int[k][BLOCK];
         }
 
         static Scratch get(int k) {

@@ -43,13 +43,15 @@ final class TaskVectorKernel {
         return Float.floatToRawIntBits(hi);
     }
 
-    /** Keeps t[j] where lo ≤ |t[j]| &lt; hi (bounds from {@link #lowBits}, {@link #highBits}) and sets the rest to +0. */
-    static void keepBand(float[] t, int n, int lo, int hi) {
+    /**
+     * Keeps the value with bit pattern bits[j] where lo ≤ |value| &lt; hi (bounds from {@link #lowBits},
+     * {@link #highBits}) and sets the rest to +0. Works on bit patterns ({@link BitView}) so the loop vectorises.
+     */
+    static void keepBand(int[] bits, int n, int lo, int hi) {
         for (int j = 0; j < n; j++) {
-            int bits = Float.floatToRawIntBits(t[j]);
-            int a = bits & 0x7fffffff;
+            int a = bits[j] & 0x7fffffff;
             int keep = ~(a - lo) & (a - hi); // sign bit: a ≥ lo and a < hi (both differences fit in an int)
-            t[j] = Float.intBitsToFloat(bits & (keep >> 31));
+            bits[j] &= keep >> 31;
         }
     }
 
@@ -97,36 +99,44 @@ final class TaskVectorKernel {
 
     /**
      * Adds w·t[j] to sum[j] and w to wsum[j] where the weighted value w·t[j] agrees with the elected sign, that is
-     * sign(w·t[j]) = sign[j] (a zero or NaN value, or a zero weight, never agrees); elsewhere both get +0.
+     * sign(w·t[j]) = sign[j] (a zero or NaN value, or a zero weight, never agrees); elsewhere both get +0. t is given
+     * by its bit patterns {@code bits}, which are overwritten; {@code t} and {@code ones} are scratch. The masks are
+     * built in an int loop and the sums in a double loop, each of one type, so both vectorise.
      */
-    static void addAgreeing(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
+    static void addAgreeing(double[] sum, double[] wsum, int[] bits, float[] t, int[] sign, int n, double w, int[] oneBits,
+                            float[] ones, BitView view) {
         if (w == 0) {
             return; // w·t has no sign: nothing agrees
         }
         if (!Double.isFinite(w)) {
-            addAgreeingMasked(sum, wsum, t, sign, n, w);
+            addAgreeingMasked(sum, wsum, bits, sign, n, w);
             return;
         }
         int flip = w < 0 ? 0x80000000 : 0; // w·t's sign is t's, flipped for a negative weight
-        // w is finite, so w·(+0) is ±0 and adding it leaves sum unchanged (sum starts at +0 and never becomes −0):
-        // zeroing the value that disagrees is enough, and its weight comes from a two-entry table
-        double[] weight = {0.0, w};
         for (int j = 0; j < n; j++) {
-            int vb = Float.floatToRawIntBits(t[j]);
+            int vb = bits[j];
             int va = (vb & 0x7fffffff) - 1; // in [0, 0x7f7fffff] iff t is neither ±0 nor NaN
             int keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
-            sum[j] += w * Float.intBitsToFloat(vb & keep);
-            wsum[j] += weight[keep & 1];
+            bits[j] = vb & keep;
+            oneBits[j] = 0x3f800000 & keep; // 1f where kept, else +0
+        }
+        view.toFloats(bits, t, n);
+        view.toFloats(oneBits, ones, n);
+        // w is finite, so w·(+0) is ±0 and adding it leaves sum and wsum unchanged (they start at +0 and never become
+        // −0): zeroing the value that disagrees is enough, and w·1 = w exactly
+        for (int j = 0; j < n; j++) {
+            sum[j] += w * t[j];
+            wsum[j] += w * ones[j];
         }
     }
 
     /** {@link #addAgreeing} for an infinite or NaN w: masks the products rather than the values. */
-    private static void addAgreeingMasked(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
+    private static void addAgreeingMasked(double[] sum, double[] wsum, int[] bits, int[] sign, int n, double w) {
         long wb = Double.doubleToRawLongBits(w);
         int flip = (int) (wb >>> 32) & 0x80000000;
         for (int j = 0; j < n; j++) {
-            float v = t[j];
-            int vb = Float.floatToRawIntBits(v);
+            int vb = bits[j];
+            float v = Float.intBitsToFloat(vb);
             int va = (vb & 0x7fffffff) - 1;
             long keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
             sum[j] += Double.longBitsToDouble(Double.doubleToRawLongBits(w * v) & keep);
