@@ -69,19 +69,36 @@ final class ChunkedMerge {
         return h;
     }
 
-    /** Pass 1: counts the high 16 bits of |model − base| without materialising the difference (NaNs skipped). */
-    private static void countHigh(int[] h, float[] m, float[] b, int len) {
-        if (b == null) { // task vectors over a zero base
-            for (int j = 0; j < len; j++) {
-                int a = Float.floatToRawIntBits(m[j]) & 0x7fffffff;
-                if (a <= 0x7f800000) {
-                    h[a >>> 16]++;
-                }
+    /** Per-thread scratch for the bit patterns of one block's task vector τ = model − base. */
+    private static final class TaskBits {
+        private static final ThreadLocal<TaskBits> LOCAL = ThreadLocal.withInitial(TaskBits::new);
+        private final float[] delta = new float[ChunkBlocks.BLOCK];
+        private final int[] bits = new int[ChunkBlocks.BLOCK];
+        private final BitView view = new BitView(ChunkBlocks.BLOCK);
+
+        /**
+         * The bit patterns of m[j] − b[j] (m[j] without a base) for j in [0, len), in this thread's array: the
+         * difference in a float loop and the reinterpretation in bulk, so neither loop runs scalar.
+         */
+        static int[] of(float[] m, float[] b, int len) {
+            TaskBits s = LOCAL.get();
+            if (b == null) { // task vectors over a zero base
+                s.view.toBits(m, s.bits, len);
+                return s.bits;
             }
-            return;
+            float[] d = s.delta;
+            for (int j = 0; j < len; j++) {
+                d[j] = m[j] - b[j];
+            }
+            s.view.toBits(d, s.bits, len);
+            return s.bits;
         }
+    }
+
+    /** Pass 1: counts the high 16 bits of |τ| given τ's bit patterns (NaNs skipped). */
+    private static void countHigh(int[] h, int[] bits, int len) {
         for (int j = 0; j < len; j++) {
-            int a = Float.floatToRawIntBits(m[j] - b[j]) & 0x7fffffff;
+            int a = bits[j] & 0x7fffffff;
             if (a <= 0x7f800000) {
                 h[a >>> 16]++;
             }
@@ -128,7 +145,7 @@ final class ChunkedMerge {
                         int cnt = x.read(off);
                         for (int i = 0; i < k; i++) {
                             if (sel[i].needed()) {
-                                countHigh(h[i], x.modelBlocks.get(i), x.baseBlock, cnt);
+                                countHigh(h[i], TaskBits.of(x.modelBlocks.get(i), x.baseBlock, cnt), cnt);
                             }
                         }
                     }
@@ -324,15 +341,16 @@ final class ChunkedMerge {
             float[] bs = baseBlock != null ? baseBlock : ZERO; // task vectors over a zero base
             boolean any = false;
             for (int i = 0; i < k; i++) {
-                float[] m = models.get(i);
+                int[] tb = null;
                 for (int r = 0; r < low[i].length; r++) {
                     long[] h = low[i][r];
                     if (h == null) {
                         continue;
                     }
+                    tb = tb != null ? tb : TaskBits.of(models.get(i), baseBlock, len);
                     int b = sel[i].bucket(r);
                     for (int j = 0; j < len; j++) { // rarely true: one bucket of 2^16
-                        int bits = Float.floatToRawIntBits(m[j] - bs[j]) & 0x7fffffff;
+                        int bits = tb[j] & 0x7fffffff;
                         if ((bits >>> 16) == b && bits <= 0x7f800000) {
                             h[bits & 0xffff]++;
                             open[j] = true;
