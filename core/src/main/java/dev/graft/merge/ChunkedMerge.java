@@ -318,7 +318,7 @@ final class ChunkedMerge {
         private final RadixSelect[] sel;
         private final int k;
         private final long[][][] low; // [model][rank] -> counts of the low 16 bits
-        private final boolean[] open = new boolean[ChunkBlocks.BLOCK];
+        private final int[] candidate = new int[ChunkBlocks.BLOCK];
         private int[] pos = new int[256];
         private float[][] vals;
         private int count;
@@ -339,46 +339,65 @@ final class ChunkedMerge {
         @Override
         public void block(int offset, float[] baseBlock, List<float[]> models, int len) {
             float[] bs = baseBlock != null ? baseBlock : ZERO; // task vectors over a zero base
-            boolean any = false;
+            // First a vectorised int loop per model marks the elements whose high bits match a boundary bucket (a
+            // superset: NaN payloads in the +∞ bucket too); only those, a fraction of a percent, are looked at
+            // element by element.
+            Arrays.fill(candidate, 0, len, 0);
+            boolean needed = false;
             for (int i = 0; i < k; i++) {
                 int[] tb = null;
                 for (int r = 0; r < low[i].length; r++) {
-                    long[] h = low[i][r];
-                    if (h == null) {
+                    if (low[i][r] == null) {
                         continue;
                     }
                     tb = tb != null ? tb : TaskBits.of(models.get(i), baseBlock, len);
+                    needed = true;
                     int b = sel[i].bucket(r);
-                    for (int j = 0; j < len; j++) { // rarely true: one bucket of 2^16
-                        int bits = tb[j] & 0x7fffffff;
-                        if ((bits >>> 16) == b && bits <= 0x7f800000) {
-                            h[bits & 0xffff]++;
-                            open[j] = true;
-                            any = true;
-                        }
+                    for (int j = 0; j < len; j++) {
+                        candidate[j] |= ((((tb[j] & 0x7fffffff) >>> 16) ^ b) - 1) >>> 31; // 1 iff the high bits are b
                     }
                 }
             }
-            if (!any) {
+            if (!needed) {
                 return;
             }
             for (int j = 0; j < len; j++) {
-                if (open[j]) {
-                    open[j] = false;
-                    if (count == pos.length) {
-                        pos = Arrays.copyOf(pos, 2 * count);
-                        for (int i = 0; i <= k; i++) {
-                            vals[i] = Arrays.copyOf(vals[i], 2 * count);
-                        }
-                    }
-                    pos[count] = offset + j;
-                    vals[k][count] = bs[j];
-                    for (int i = 0; i < k; i++) {
-                        vals[i][count] = models.get(i)[j];
-                    }
-                    count++;
+                if (candidate[j] != 0 && countLow(j, bs, models)) {
+                    keep(offset + j, bs[j], models, j);
                 }
             }
+        }
+
+        /** Counts the low bits of element j's |τᵢ| in every boundary bucket it falls in; true if it fell in one. */
+        private boolean countLow(int j, float[] bs, List<float[]> models) {
+            boolean hit = false;
+            for (int i = 0; i < k; i++) {
+                int bits = Float.floatToRawIntBits(models.get(i)[j] - bs[j]) & 0x7fffffff; // as TaskBits computes it
+                for (int r = 0; r < low[i].length; r++) {
+                    long[] h = low[i][r];
+                    if (h != null && (bits >>> 16) == sel[i].bucket(r) && bits <= 0x7f800000) {
+                        h[bits & 0xffff]++;
+                        hit = true;
+                    }
+                }
+            }
+            return hit;
+        }
+
+        /** Keeps the inputs of the element at chunk position p (block index j) for the fix-up. */
+        private void keep(int p, float base, List<float[]> models, int j) {
+            if (count == pos.length) {
+                pos = Arrays.copyOf(pos, 2 * count);
+                for (int i = 0; i <= k; i++) {
+                    vals[i] = Arrays.copyOf(vals[i], 2 * count);
+                }
+            }
+            pos[count] = p;
+            vals[k][count] = base;
+            for (int i = 0; i < k; i++) {
+                vals[i][count] = models.get(i)[j];
+            }
+            count++;
         }
 
         /** The chunk's merged bytes and its undecided elements, its low-bit counts added to the selections. */
