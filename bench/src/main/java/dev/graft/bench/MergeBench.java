@@ -129,10 +129,43 @@ public final class MergeBench {
         stores.forEach(SafetensorsStore::close);
     }
 
-    static void merge(Path config, Path out, int threads) {
-        long start = System.nanoTime();
-        Merger.Result r = Merger.run(config, out, new Merger.Options(2_000_000_000L, threads, false, Progress.NONE, true));
-        double secs = (System.nanoTime() - start) / 1e9;
-        System.out.printf(Locale.ROOT, "{\"step\":\"merge\",\"out_bytes\":%d,\"shards\":%d,\"seconds\":%.2f}%n", r.bytes(), r.shards(), secs);
+    /**
+     * Runs the merge; with -Dgraft.bench.reps=N it runs N times (deleting the output in between) and prints each run's
+     * CPU seconds of this process (user and system, from /proc/self/stat), so later, JIT-warm runs can be compared.
+     */
+    static void merge(Path config, Path out, int threads) throws IOException {
+        int reps = Integer.getInteger("graft.bench.reps", 1);
+        for (int rep = 0; rep < reps; rep++) {
+            deleteTree(out);
+            double[] cpu0 = processCpu();
+            long start = System.nanoTime();
+            Merger.Result r = Merger.run(config, out, new Merger.Options(2_000_000_000L, threads, false, Progress.NONE, true));
+            double secs = (System.nanoTime() - start) / 1e9;
+            double[] cpu1 = processCpu();
+            System.out.printf(Locale.ROOT, "{\"step\":\"merge\",\"rep\":%d,\"out_bytes\":%d,\"shards\":%d,\"seconds\":%.2f,"
+                    + "\"cpu_user_s\":%.2f,\"cpu_sys_s\":%.2f}%n", rep, r.bytes(), r.shards(), secs, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1]);
+        }
+    }
+
+    /** This process's user and system CPU seconds so far ({0, 0} where /proc is missing). */
+    private static double[] processCpu() throws IOException {
+        Path stat = Path.of("/proc/self/stat");
+        if (!Files.exists(stat)) {
+            return new double[2];
+        }
+        String s = Files.readString(stat);
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" "); // fields from the 3rd on; utime, stime are 14th, 15th
+        return new double[] {Long.parseLong(f[11]) / 100.0, Long.parseLong(f[12]) / 100.0}; // USER_HZ is 100 on Linux
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var s = Files.walk(p)) {
+            for (Path q : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
     }
 }

@@ -69,19 +69,36 @@ final class ChunkedMerge {
         return h;
     }
 
-    /** Pass 1: counts the high 16 bits of |model − base| without materialising the difference (NaNs skipped). */
-    private static void countHigh(int[] h, float[] m, float[] b, int len) {
-        if (b == null) { // task vectors over a zero base
-            for (int j = 0; j < len; j++) {
-                int a = Float.floatToRawIntBits(m[j]) & 0x7fffffff;
-                if (a <= 0x7f800000) {
-                    h[a >>> 16]++;
-                }
+    /** Per-thread scratch for the bit patterns of one block's task vector τ = model − base. */
+    private static final class TaskBits {
+        private static final ThreadLocal<TaskBits> LOCAL = ThreadLocal.withInitial(TaskBits::new);
+        private final float[] delta = new float[ChunkBlocks.BLOCK];
+        private final int[] bits = new int[ChunkBlocks.BLOCK];
+        private final BitView view = new BitView(ChunkBlocks.BLOCK);
+
+        /**
+         * The bit patterns of m[j] − b[j] (m[j] without a base) for j in [0, len), in this thread's array: the
+         * difference in a float loop and the reinterpretation in bulk, so neither loop runs scalar.
+         */
+        static int[] of(float[] m, float[] b, int len) {
+            TaskBits s = LOCAL.get();
+            if (b == null) { // task vectors over a zero base
+                s.view.toBits(m, s.bits, len);
+                return s.bits;
             }
-            return;
+            float[] d = s.delta;
+            for (int j = 0; j < len; j++) {
+                d[j] = m[j] - b[j];
+            }
+            s.view.toBits(d, s.bits, len);
+            return s.bits;
         }
+    }
+
+    /** Pass 1: counts the high 16 bits of |τ| given τ's bit patterns (NaNs skipped). */
+    private static void countHigh(int[] h, int[] bits, int len) {
         for (int j = 0; j < len; j++) {
-            int a = Float.floatToRawIntBits(m[j] - b[j]) & 0x7fffffff;
+            int a = bits[j] & 0x7fffffff;
             if (a <= 0x7f800000) {
                 h[a >>> 16]++;
             }
@@ -128,7 +145,7 @@ final class ChunkedMerge {
                         int cnt = x.read(off);
                         for (int i = 0; i < k; i++) {
                             if (sel[i].needed()) {
-                                countHigh(h[i], x.modelBlocks.get(i), x.baseBlock, cnt);
+                                countHigh(h[i], TaskBits.of(x.modelBlocks.get(i), x.baseBlock, cnt), cnt);
                             }
                         }
                     }
@@ -301,7 +318,7 @@ final class ChunkedMerge {
         private final RadixSelect[] sel;
         private final int k;
         private final long[][][] low; // [model][rank] -> counts of the low 16 bits
-        private final boolean[] open = new boolean[ChunkBlocks.BLOCK];
+        private final int[] candidate = new int[ChunkBlocks.BLOCK];
         private int[] pos = new int[256];
         private float[][] vals;
         private int count;
@@ -322,45 +339,65 @@ final class ChunkedMerge {
         @Override
         public void block(int offset, float[] baseBlock, List<float[]> models, int len) {
             float[] bs = baseBlock != null ? baseBlock : ZERO; // task vectors over a zero base
-            boolean any = false;
+            // First a vectorised int loop per model marks the elements whose high bits match a boundary bucket (a
+            // superset: NaN payloads in the +∞ bucket too); only those, a fraction of a percent, are looked at
+            // element by element.
+            Arrays.fill(candidate, 0, len, 0);
+            boolean needed = false;
             for (int i = 0; i < k; i++) {
-                float[] m = models.get(i);
+                int[] tb = null;
                 for (int r = 0; r < low[i].length; r++) {
-                    long[] h = low[i][r];
-                    if (h == null) {
+                    if (low[i][r] == null) {
                         continue;
                     }
+                    tb = tb != null ? tb : TaskBits.of(models.get(i), baseBlock, len);
+                    needed = true;
                     int b = sel[i].bucket(r);
-                    for (int j = 0; j < len; j++) { // rarely true: one bucket of 2^16
-                        int bits = Float.floatToRawIntBits(m[j] - bs[j]) & 0x7fffffff;
-                        if ((bits >>> 16) == b && bits <= 0x7f800000) {
-                            h[bits & 0xffff]++;
-                            open[j] = true;
-                            any = true;
-                        }
+                    for (int j = 0; j < len; j++) {
+                        candidate[j] |= ((((tb[j] & 0x7fffffff) >>> 16) ^ b) - 1) >>> 31; // 1 iff the high bits are b
                     }
                 }
             }
-            if (!any) {
+            if (!needed) {
                 return;
             }
             for (int j = 0; j < len; j++) {
-                if (open[j]) {
-                    open[j] = false;
-                    if (count == pos.length) {
-                        pos = Arrays.copyOf(pos, 2 * count);
-                        for (int i = 0; i <= k; i++) {
-                            vals[i] = Arrays.copyOf(vals[i], 2 * count);
-                        }
-                    }
-                    pos[count] = offset + j;
-                    vals[k][count] = bs[j];
-                    for (int i = 0; i < k; i++) {
-                        vals[i][count] = models.get(i)[j];
-                    }
-                    count++;
+                if (candidate[j] != 0 && countLow(j, bs, models)) {
+                    keep(offset + j, bs[j], models, j);
                 }
             }
+        }
+
+        /** Counts the low bits of element j's |τᵢ| in every boundary bucket it falls in; true if it fell in one. */
+        private boolean countLow(int j, float[] bs, List<float[]> models) {
+            boolean hit = false;
+            for (int i = 0; i < k; i++) {
+                int bits = Float.floatToRawIntBits(models.get(i)[j] - bs[j]) & 0x7fffffff; // as TaskBits computes it
+                for (int r = 0; r < low[i].length; r++) {
+                    long[] h = low[i][r];
+                    if (h != null && (bits >>> 16) == sel[i].bucket(r) && bits <= 0x7f800000) {
+                        h[bits & 0xffff]++;
+                        hit = true;
+                    }
+                }
+            }
+            return hit;
+        }
+
+        /** Keeps the inputs of the element at chunk position p (block index j) for the fix-up. */
+        private void keep(int p, float base, List<float[]> models, int j) {
+            if (count == pos.length) {
+                pos = Arrays.copyOf(pos, 2 * count);
+                for (int i = 0; i <= k; i++) {
+                    vals[i] = Arrays.copyOf(vals[i], 2 * count);
+                }
+            }
+            pos[count] = p;
+            vals[k][count] = base;
+            for (int i = 0; i < k; i++) {
+                vals[i][count] = models.get(i)[j];
+            }
+            count++;
         }
 
         /** The chunk's merged bytes and its undecided elements, its low-bit counts added to the selections. */

@@ -186,17 +186,23 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
         }
         Scratch scratch = Scratch.get(k);
         float[][] tv = scratch.tv;
+        int[] bits = scratch.bits;
+        BitView view = scratch.view;
         double[] mass = scratch.mass;
         double[] sum = scratch.sum;
         double[] wsum = scratch.wsum;
-        int[] sign = scratch.sign;
+        long[] sign = scratch.sign;
         for (int s = 0; s < len; s += block) {
             int m = Math.min(block, len - s);
             for (int i = 0; i < k; i++) {
                 float[] t = tv[i];
                 TaskVectorKernel.delta(models.get(i), base, s, t, m);
                 switch (sparsify) {
-                    case MAGNITUDE, BREADCRUMBS -> TaskVectorKernel.keepBand(t, m, lo[i], hi[i]);
+                    case MAGNITUDE, BREADCRUMBS -> {
+                        view.toBits(t, bits, m);
+                        TaskVectorKernel.keepBand(bits, m, lo[i], hi[i]);
+                        view.toFloats(bits, t, m);
+                    }
                     case RANDOM -> {
                         double d = p.density()[i];
                         if (d <= 0) {
@@ -219,16 +225,20 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
             Arrays.fill(wsum, 0, m, 0.0);
             if (consensus) {
                 Arrays.fill(mass, 0, m, 0.0);
+                double[][] td = scratch.td;
                 for (int i = 0; i < k; i++) {
+                    TaskVectorKernel.widen(tv[i], td[i], m); // once: the double loops below then vectorise
                     if (frequency) {
                         TaskVectorKernel.addSigns(mass, tv[i], m, w[i]);
                     } else {
-                        TaskVectorKernel.addMass(mass, tv[i], m, w[i]);
+                        TaskVectorKernel.addMass(mass, td[i], m, w[i]);
                     }
                 }
-                TaskVectorKernel.electedSign(mass, m, sign);
+                view.toBits(mass, scratch.longs, m);
+                TaskVectorKernel.electedSign(scratch.longs, m, sign);
                 for (int i = 0; i < k; i++) {
-                    TaskVectorKernel.addAgreeing(sum, wsum, tv[i], sign, m, w[i]);
+                    view.toBits(td[i], scratch.longs, m);
+                    TaskVectorKernel.addAgreeing(sum, wsum, scratch.longs, td[i], sign, m, w[i], scratch.oneBits, scratch.ones, view);
                 }
             } else {
                 for (int i = 0; i < k; i++) {
@@ -279,10 +289,17 @@ public final class TaskArithmeticMerge implements MergeMethod, ElementWise<TaskA
         final double[] mass = new double[BLOCK];
         final double[] sum = new double[BLOCK];
         final double[] wsum = new double[BLOCK];
-        final int[] sign = new int[BLOCK];
+        final double[][] td; // tv widened, for the sign vote
+        final long[] sign = new long[BLOCK];
+        final int[] bits = new int[BLOCK]; // bit patterns for the mask loops (BitView)
+        final long[] longs = new long[BLOCK];
+        final long[] oneBits = new long[BLOCK];
+        final double[] ones = new double[BLOCK];
+        final BitView view = new BitView(BLOCK);
 
         private Scratch(int k) {
             tv = new float[k][BLOCK];
+            td = new double[k][BLOCK];
         }
 
         static Scratch get(int k) {

@@ -15,6 +15,8 @@ final class TaskVectorKernel {
     }
 
     private static final long ABS = 0x7fffffffffffffffL;
+    private static final long SIGN = 0x8000000000000000L;
+    private static final long ONE = 0x3ff0000000000000L; // 1.0
 
     /** t[j] = m[from + j] − b[from + j] (b null: a copy), for j in [0, n). */
     static void delta(float[] m, float[] b, int from, float[] t, int n) {
@@ -43,13 +45,15 @@ final class TaskVectorKernel {
         return Float.floatToRawIntBits(hi);
     }
 
-    /** Keeps t[j] where lo ≤ |t[j]| &lt; hi (bounds from {@link #lowBits}, {@link #highBits}) and sets the rest to +0. */
-    static void keepBand(float[] t, int n, int lo, int hi) {
+    /**
+     * Keeps the value with bit pattern bits[j] where lo ≤ |value| &lt; hi (bounds from {@link #lowBits},
+     * {@link #highBits}) and sets the rest to +0. Works on bit patterns ({@link BitView}) so the loop vectorises.
+     */
+    static void keepBand(int[] bits, int n, int lo, int hi) {
         for (int j = 0; j < n; j++) {
-            int bits = Float.floatToRawIntBits(t[j]);
-            int a = bits & 0x7fffffff;
+            int a = bits[j] & 0x7fffffff;
             int keep = ~(a - lo) & (a - hi); // sign bit: a ≥ lo and a < hi (both differences fit in an int)
-            t[j] = Float.intBitsToFloat(bits & (keep >> 31));
+            bits[j] &= keep >> 31;
         }
     }
 
@@ -66,8 +70,15 @@ final class TaskVectorKernel {
         }
     }
 
-    /** mass[j] += w · t[j] (TIES' elected sign by total mass). */
-    static void addMass(double[] mass, float[] t, int n, double w) {
+    /** d[j] = t[j] widened to double (once per model, for the double sums that follow). */
+    static void widen(float[] t, double[] d, int n) {
+        for (int j = 0; j < n; j++) {
+            d[j] = t[j];
+        }
+    }
+
+    /** mass[j] += w · t[j] (TIES' elected sign by total mass), t widened ({@link #widen}): the same product. */
+    static void addMass(double[] mass, double[] t, int n, double w) {
         for (int j = 0; j < n; j++) {
             mass[j] += w * t[j];
         }
@@ -82,53 +93,66 @@ final class TaskVectorKernel {
     }
 
     /**
-     * The elected sign of each element for {@link #addAgreeing}: sign[j] has only the sign bit set when the sign is
-     * negative (mass &lt; 0, or NaN), and is 0 when it is positive (mass ≥ 0: a tie elects +, as mergekit does).
+     * The elected sign of each element for {@link #addAgreeing}, from the bit patterns of the masses: sign[j] has only
+     * the sign bit set when the sign is negative (mass &lt; 0, or NaN), and is 0 when it is positive (mass ≥ 0: a tie
+     * elects +, as mergekit does).
      */
-    static void electedSign(double[] mass, int n, int[] sign) {
+    static void electedSign(long[] massBits, int n, long[] sign) {
         for (int j = 0; j < n; j++) {
-            long mb = Double.doubleToRawLongBits(mass[j]);
+            long mb = massBits[j];
             long a = mb & ABS;
             long negative = mb & (a | -a); // sign bit: mass < 0 (−0 does not count)
             long nan = 0x7ff0000000000000L - a; // sign bit: NaN
-            sign[j] = (int) ((negative | nan) >>> 32) & 0x80000000;
+            sign[j] = (negative | nan) & SIGN;
         }
     }
 
     /**
      * Adds w·t[j] to sum[j] and w to wsum[j] where the weighted value w·t[j] agrees with the elected sign, that is
-     * sign(w·t[j]) = sign[j] (a zero or NaN value, or a zero weight, never agrees); elsewhere both get +0.
+     * sign(w·t[j]) = sign[j] (a zero or NaN value, or a zero weight, never agrees); elsewhere both get +0. t is given
+     * widened ({@code t}) and as the bit patterns of that ({@code bits}); both are overwritten, {@code oneBits} and
+     * {@code ones} are scratch. The masks are built in a long loop and the sums in a double loop, each of one type,
+     * so both vectorise; a float widened to double keeps its sign, zero and NaN, so the test is the float one.
      */
-    static void addAgreeing(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
+    static void addAgreeing(double[] sum, double[] wsum, long[] bits, double[] t, long[] sign, int n, double w, long[] oneBits,
+                            double[] ones, BitView view) {
         if (w == 0) {
             return; // w·t has no sign: nothing agrees
         }
         if (!Double.isFinite(w)) {
-            addAgreeingMasked(sum, wsum, t, sign, n, w);
+            addAgreeingMasked(sum, wsum, bits, sign, n, w);
             return;
         }
-        int flip = w < 0 ? 0x80000000 : 0; // w·t's sign is t's, flipped for a negative weight
-        // w is finite, so w·(+0) is ±0 and adding it leaves sum unchanged (sum starts at +0 and never becomes −0):
-        // zeroing the value that disagrees is enough, and its weight comes from a two-entry table
-        double[] weight = {0.0, w};
+        long flip = w < 0 ? SIGN : 0; // w·t's sign is t's, flipped for a negative weight
         for (int j = 0; j < n; j++) {
-            int vb = Float.floatToRawIntBits(t[j]);
-            int va = (vb & 0x7fffffff) - 1; // in [0, 0x7f7fffff] iff t is neither ±0 nor NaN
-            int keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
-            sum[j] += w * Float.intBitsToFloat(vb & keep);
-            wsum[j] += weight[keep & 1];
+            long vb = bits[j];
+            long va = (vb & ABS) - 1; // in [0, +∞'s bits − 1] iff t is neither ±0 nor NaN
+            long keep = ~((vb ^ flip ^ sign[j]) | va | (0x7fefffffffffffffL - va)) >> 63;
+            bits[j] = vb & keep;
+            oneBits[j] = ONE & keep; // 1.0 where kept, else +0
+        }
+        view.toDoubles(bits, t, n);
+        view.toDoubles(oneBits, ones, n);
+        // w is finite, so w·(+0) is ±0 and adding it leaves sum and wsum unchanged (they start at +0 and never become
+        // −0): zeroing the value that disagrees is enough, and w·1 = w exactly. Two loops: with two double[] stores in
+        // one loop C2 cannot rule out aliasing and does not vectorise it.
+        for (int j = 0; j < n; j++) {
+            sum[j] += w * t[j];
+        }
+        for (int j = 0; j < n; j++) {
+            wsum[j] += w * ones[j];
         }
     }
 
     /** {@link #addAgreeing} for an infinite or NaN w: masks the products rather than the values. */
-    private static void addAgreeingMasked(double[] sum, double[] wsum, float[] t, int[] sign, int n, double w) {
+    private static void addAgreeingMasked(double[] sum, double[] wsum, long[] bits, long[] sign, int n, double w) {
         long wb = Double.doubleToRawLongBits(w);
-        int flip = (int) (wb >>> 32) & 0x80000000;
+        long flip = wb & SIGN;
         for (int j = 0; j < n; j++) {
-            float v = t[j];
-            int vb = Float.floatToRawIntBits(v);
-            int va = (vb & 0x7fffffff) - 1;
-            long keep = ~((vb ^ flip ^ sign[j]) | va | (0x7f7fffff - va)) >> 31;
+            long vb = bits[j];
+            double v = Double.longBitsToDouble(vb);
+            long va = (vb & ABS) - 1;
+            long keep = ~((vb ^ flip ^ sign[j]) | va | (0x7fefffffffffffffL - va)) >> 63;
             sum[j] += Double.longBitsToDouble(Double.doubleToRawLongBits(w * v) & keep);
             wsum[j] += Double.longBitsToDouble(wb & keep);
         }
