@@ -1,0 +1,52 @@
+package dev.graft.tune;
+
+/**
+ * One task's L2-penalised linear model on standardised features z [n, p], as the probe fits it. Parameters are
+ * packed [C, p + 1]: weights then bias per output; the bias is not penalised. {@code rows} index the examples a call
+ * uses (a cross-validation fold, or all of them).
+ */
+interface ProbeModel {
+    /** Outputs C. */
+    int outputs();
+
+    /** What {@link #score} reports first, for the CLI line (e.g. "accuracy"). */
+    String metric();
+
+    /** Labels that cross-validation folds should be stratified by, [n], or null. */
+    int[] strata();
+
+    /**
+     * Minimises mean loss + λ/2 ‖W‖² over {@code rows}.
+     *
+     * @param start parameters to start from, or null (iterative fits warm-start along the λ path)
+     */
+    double[] fit(double[] z, int p, int[] rows, double l2, double[] start);
+
+    /** Held-out quality of w on {@code rows}: {metric, tie-break}. */
+    double[] score(double[] w, double[] z, int p, int[] rows);
+
+    /** Whether score a is better than score b (strictly). */
+    boolean better(double[] a, double[] b);
+
+    /** The unpenalised mean training loss of w on {@code rows}. */
+    double loss(double[] w, double[] z, int p, int[] rows);
+
+    /** Copies the rows of z [n, p] into a dense [rows, p]. */
+    static double[] gather(double[] z, int p, int[] rows) {
+        double[] out = new double[rows.length * p];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(z, rows[r] * p, out, r * p, p);
+        }
+        return out;
+    }
+
+    /** The value of the linear output o of packed w on row i of z. */
+    static double output(double[] w, double[] z, int p, int i, int o) {
+        int q = p + 1;
+        double s = w[o * q + p];
+        for (int j = 0; j < p; j++) {
+            s += w[o * q + j] * z[i * p + j];
+        }
+        return s;
+    }
+}
