@@ -22,11 +22,15 @@ interface ProbeModel {
      */
     double[] fit(double[] z, int p, int[] rows, double l2, double[] start);
 
-    /** Held-out quality of w on {@code rows}: {metric, tie-break}. */
-    double[] score(double[] w, double[] z, int p, int[] rows);
+    /** Held-out quality of w on {@code rows}: {metric, tie-break}; by default {the loss, 0}. */
+    default double[] score(double[] w, double[] z, int p, int[] rows) {
+        return new double[] {loss(w, z, p, rows), 0};
+    }
 
-    /** Whether score a is better than score b (strictly). */
-    boolean better(double[] a, double[] b);
+    /** Whether score a is better than score b (strictly); by default the lower loss. */
+    default boolean better(double[] a, double[] b) {
+        return a[0] < b[0];
+    }
 
     /** The unpenalised mean training loss of w on {@code rows}. */
     double loss(double[] w, double[] z, int p, int[] rows);

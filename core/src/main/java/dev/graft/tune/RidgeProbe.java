@@ -70,16 +70,6 @@ final class RidgeProbe implements ProbeModel {
         return w;
     }
 
-    @Override
-    public double[] score(double[] w, double[] z, int p, int[] rows) {
-        return new double[] {loss(w, z, p, rows), 0};
-    }
-
-    @Override
-    public boolean better(double[] a, double[] b) {
-        return a[0] < b[0];
-    }
-
     /** The mean squared error, as training's loss. */
     @Override
     public double loss(double[] w, double[] z, int p, int[] rows) {

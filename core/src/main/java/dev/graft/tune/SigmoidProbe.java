@@ -41,16 +41,6 @@ final class SigmoidProbe implements ProbeModel {
         return Lbfgs.minimize((w, g) -> valueAndGradient(w, z, p, rows, l2, g), w0, maxIterations, tolerance, 1e-15);
     }
 
-    @Override
-    public double[] score(double[] w, double[] z, int p, int[] rows) {
-        return new double[] {loss(w, z, p, rows), 0};
-    }
-
-    @Override
-    public boolean better(double[] a, double[] b) {
-        return a[0] < b[0];
-    }
-
     /** Mean BCE over examples and labels, as training's loss. */
     @Override
     public double loss(double[] w, double[] z, int p, int[] rows) {
