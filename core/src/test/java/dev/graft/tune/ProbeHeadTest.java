@@ -288,4 +288,64 @@ class ProbeHeadTest {
             }
         }
     }
+
+    /** Random features [n, p] with a planted linear signal per output. */
+    private static double[] features(int n, int p, long seed) {
+        java.util.Random r = new java.util.Random(seed);
+        double[] z = new double[n * p];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = r.nextGaussian();
+        }
+        return z;
+    }
+
+    private static int[] all(int n) {
+        int[] rows = new int[n];
+        java.util.Arrays.setAll(rows, i -> i);
+        return rows;
+    }
+
+    @Test
+    void classWeightsWeighTheLossAsRepeatingExamplesWould() {
+        int n = 40;
+        int p = 4;
+        double[] z = features(n, p, 3);
+        int[] y = new int[n];
+        double[] weights = new double[n];
+        List<Integer> repeated = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            y[i] = z[i * p] + 0.5 * z[i * p + 1] > 0.3 ? 1 : (i % 3 == 0 ? 2 : 0);
+            weights[i] = y[i] == 1 ? 3 : 1; // weight 3 = the example three times
+            for (int r = 0; r < weights[i]; r++) {
+                repeated.add(i);
+            }
+        }
+        int[] rows = repeated.stream().mapToInt(Integer::intValue).toArray();
+        double[] weighted = new SoftmaxProbe(y, weights, 3, 1000, 1e-9).fit(z, p, all(n), 0.05, null);
+        double[] copies = new SoftmaxProbe(y, null, 3, 1000, 1e-9).fit(z, p, rows, 0.05, null);
+        for (int i = 0; i < weighted.length; i++) {
+            assertEquals(copies[i], weighted[i], 1e-6, "parameter " + i);
+        }
+    }
+
+    @Test
+    void multiLabelFitsEachLabelAsItsOwnLogisticRegression() {
+        int n = 50;
+        int p = 3;
+        int labels = 2;
+        double[] z = features(n, p, 4);
+        double[] y = new double[n * labels];
+        double[][] single = new double[labels][n];
+        for (int i = 0; i < n; i++) {
+            y[i * labels] = single[0][i] = z[i * p] > 0 ? 1 : 0;
+            y[i * labels + 1] = single[1][i] = z[i * p + 1] - z[i * p + 2] > 0.5 || i % 7 == 0 ? 1 : 0;
+        }
+        double[] joint = new SigmoidProbe(y, labels, 1000, 1e-9).fit(z, p, all(n), 0.1, null);
+        for (int l = 0; l < labels; l++) {
+            double[] own = new SigmoidProbe(single[l], 1, 1000, 1e-9).fit(z, p, all(n), 0.1, null);
+            for (int j = 0; j <= p; j++) {
+                assertEquals(own[j], joint[l * (p + 1) + j], 1e-6, "label " + l + " parameter " + j);
+            }
+        }
+    }
 }
