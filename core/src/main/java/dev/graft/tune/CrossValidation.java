@@ -19,22 +19,25 @@ final class CrossValidation {
      * The chosen λ and its held-out score (over all rows, weighted by fold size).
      *
      * @param folds the number of folds actually used (0 when there were too few examples to hold any out)
+     * @param start a fold's parameters at λ, a warm start for the refit on all examples; null without folds
      */
-    record Choice(double lambda, double[] score, int folds) {
+    record Choice(double lambda, double[] score, int folds, double[] start) {
     }
 
     /**
+     * @param rows  the examples to cross-validate on (all, or a {@link #subsample})
      * @param grid  λ values, strongest first
      * @param folds the wanted number of folds (fewer with fewer examples)
      */
-    static Choice choose(ProbeModel model, double[] z, int n, int p, double[] grid, int folds) {
+    static Choice choose(ProbeModel model, double[] z, int[] rows, int p, double[] grid, int folds) {
+        int n = rows.length;
         int k = Math.min(folds, n);
         if (k < 2) {
-            return new Choice(grid[grid.length / 2], new double[] {Double.NaN, Double.NaN}, 0);
+            return new Choice(grid[grid.length / 2], new double[] {Double.NaN, Double.NaN}, 0, null);
         }
         int[][] train = new int[k][];
         int[][] test = new int[k][];
-        assign(model.strata(), n, k, train, test);
+        assign(stratified(model.strata(), rows), k, train, test);
         double[][] warm = new double[k][];
         Choice best = null;
         int worse = 0;
@@ -51,7 +54,7 @@ final class CrossValidation {
                 }
             }
             if (best == null || model.better(pooled, best.score())) {
-                best = new Choice(lambda, pooled, k);
+                best = new Choice(lambda, pooled, k, warm[0].clone());
                 worse = 0;
             } else if (model.better(best.score(), pooled) && ++worse == 3) {
                 break;
@@ -60,26 +63,42 @@ final class CrossValidation {
         return best;
     }
 
-    /** Deals examples (ordered by stratum, then input order) to k folds in turn. */
-    private static void assign(int[] strata, int n, int k, int[][] train, int[][] test) {
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
+    /** At most {@code max} of n examples, spread evenly over the stratum order (so each class keeps its share). */
+    static int[] subsample(int[] strata, int n, int max) {
+        int[] all = new int[n];
+        java.util.Arrays.setAll(all, i -> i);
+        if (n <= max) {
+            return all;
         }
-        if (strata != null) {
-            java.util.Arrays.sort(order, (a, b) -> strata[a] != strata[b] ? Integer.compare(strata[a], strata[b])
-                    : Integer.compare(a, b));
+        int[] order = stratified(strata, all);
+        int[] out = new int[max];
+        for (int i = 0; i < max; i++) {
+            out[i] = order[(int) ((long) i * n / max)];
         }
-        int[] fold = new int[n];
-        for (int r = 0; r < n; r++) {
-            fold[order[r]] = r % k;
+        java.util.Arrays.sort(out);
+        return out;
+    }
+
+    /** The rows ordered by stratum, then input order (unchanged without strata). */
+    private static int[] stratified(int[] strata, int[] rows) {
+        if (strata == null) {
+            return rows;
         }
+        return java.util.Arrays.stream(rows).boxed()
+                .sorted((a, b) -> strata[a] != strata[b] ? Integer.compare(strata[a], strata[b]) : Integer.compare(a, b))
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Deals the ordered rows to k folds in turn. */
+    private static void assign(int[] ordered, int k, int[][] train, int[][] test) {
         for (int f = 0; f < k; f++) {
             List<Integer> in = new ArrayList<>();
             List<Integer> out = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                (fold[i] == f ? out : in).add(i);
+            for (int r = 0; r < ordered.length; r++) {
+                (r % k == f ? out : in).add(ordered[r]);
             }
+            in.sort(null);
+            out.sort(null);
             train[f] = in.stream().mapToInt(Integer::intValue).toArray();
             test[f] = out.stream().mapToInt(Integer::intValue).toArray();
         }

@@ -17,8 +17,8 @@ import java.util.List;
  * <p>How: pooled features [n, H] from {@link TaskModel#embed} at the model's max length; standardised per feature;
  * an L2-penalised linear model per task (multinomial logistic regression by L-BFGS for classification, one binary
  * logistic regression per label for multi-label, closed-form ridge for regression; retrieval has no head); λ chosen
- * by stratified {@value #FOLDS}-fold cross-validation from {@link #LAMBDAS} (penalty λ/2 ‖W‖² on the standardised
- * weights added to the mean loss, so λ = 1/(n·C) is scikit-learn's C), then refitted on all examples; the
+ * by stratified {@value #FOLDS}-fold cross-validation (on at most {@value #MAX_CV_EXAMPLES} examples) from {@link #LAMBDAS} (penalty λ/2 ‖W‖² on the standardised
+ * weights added to the mean loss, so λ = 1/(n·C) is scikit-learn's C), then refitted on all examples (warm-started from a fold's fit); the
  * standardisation folded into the head's weight [C, H] and bias [C]. Iterative fits stop at gradient norm
  * {@value #TOLERANCE} or {@value #MAX_ITERATIONS} iterations. Class weights, when asked for, weigh the loss as
  * training does. Deterministic.
@@ -32,6 +32,8 @@ public final class ProbeHead {
     static final int FOLDS = 5;
     static final int MAX_ITERATIONS = 1000;
     static final double TOLERANCE = 1e-5;
+    /** Cross-validation reads at most this many examples (spread over the classes); the refit reads them all. */
+    static final int MAX_CV_EXAMPLES = 10_000;
 
     private final double[] lambdas;
     private final int folds;
@@ -105,10 +107,11 @@ public final class ProbeHead {
     Fitted fit(double[] x, int n, int p, ProbeModel m) {
         Standardization s = Standardization.of(x, n, p);
         double[] z = s.apply(x);
-        CrossValidation.Choice choice = CrossValidation.choose(m, z, n, p, lambdas, folds);
+        CrossValidation.Choice choice = CrossValidation.choose(m, z, CrossValidation.subsample(m.strata(), n, MAX_CV_EXAMPLES),
+                p, lambdas, folds);
         int[] all = new int[n];
         Arrays.setAll(all, i -> i);
-        double[] w = m.fit(z, p, all, choice.lambda(), null);
+        double[] w = m.fit(z, p, all, choice.lambda(), choice.start());
         return new Fitted(s, z, w, choice, m.loss(w, z, p, all));
     }
 

@@ -3,7 +3,7 @@ package dev.graft.tune;
 /**
  * One task's L2-penalised linear model on standardised features z [n, p], as the probe fits it. Parameters are
  * packed [C, p + 1]: weights then bias per output; the bias is not penalised. {@code rows} index the examples a call
- * uses (a cross-validation fold, or all of them).
+ * uses, ascending (a cross-validation fold, or all of them).
  */
 interface ProbeModel {
     /** Outputs C. */
@@ -35,8 +35,11 @@ interface ProbeModel {
     /** The unpenalised mean training loss of w on {@code rows}. */
     double loss(double[] w, double[] z, int p, int[] rows);
 
-    /** Copies the rows of z [n, p] into a dense [rows, p]. */
+    /** The rows (ascending, distinct) of z [n, p] as a dense [rows, p]: z itself when they are all of it. */
     static double[] gather(double[] z, int p, int[] rows) {
+        if ((long) rows.length * p == z.length) {
+            return z; // all rows in order: no copy of a large feature matrix
+        }
         double[] out = new double[rows.length * p];
         for (int r = 0; r < rows.length; r++) {
             System.arraycopy(z, rows[r] * p, out, r * p, p);
