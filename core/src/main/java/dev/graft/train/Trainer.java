@@ -51,6 +51,7 @@ public final class Trainer {
     private final TrainingConfig config;
     private final Path runDir;
     private final Progress progress;
+    private Double startLoss;
 
     /**
      * @param model    the model to train (its {@link TaskModel#trainable()} parameters change)
@@ -69,6 +70,15 @@ public final class Trainer {
         }
         this.runDir = runDir;
         this.progress = progress == null ? Progress.NONE : progress;
+    }
+
+    /**
+     * Declares that the model starts fitted (a linear-probe head, say) with this mean training loss: a fresh run with
+     * evaluation data evaluates it as update 0, so the best-checkpoint selection keeps it unless training beats it.
+     */
+    public Trainer startsFitted(double trainLoss) {
+        this.startLoss = trainLoss;
+        return this;
     }
 
     /**
@@ -112,7 +122,7 @@ public final class Trainer {
         long totalUpdates = budget.updates();
         LearningRateSchedule schedule = new LearningRateSchedule(config.schedule(), config.learningRate(),
                 Math.round(totalUpdates * config.warmupRatio()), totalUpdates);
-        String selection = config.selectionMetric() != null ? config.selectionMetric() : Evaluator.defaultMetric(task);
+        String selection = selectionMetric();
         Engine engine = Engines.pytorch();
 
         long haltAfterUpdate = Long.getLong(HALT_AFTER_UPDATE, -1);
@@ -127,6 +137,19 @@ public final class Trainer {
                 }
                 state = checkpoints.restore(params, optimizer, config);
                 history.addAll(state.history);
+            }
+            if (startLoss != null && !resume && !eval.isEmpty()) {
+                Map<String, Object> record = startRecord(eval);
+                state.bestValue = selected(record, selection);
+                state.bestStep = 0;
+                if (checkpoints != null) {
+                    checkpoints.saveBest(params);
+                    checkpoints.appendMetrics(record);
+                } else {
+                    state.bestInMemory = snapshot(params);
+                }
+                history.add(record);
+                state.history = history;
             }
             progress.start("training", totalUpdates);
             progress.advance(state.updates);
@@ -183,13 +206,8 @@ public final class Trainer {
                         lossSum = 0;
                         lossCount = 0;
                         if (!eval.isEmpty()) {
-                            Map<String, Double> metrics = Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2);
-                            record.put("eval", metrics);
-                            Double value = metrics.get(selection);
-                            if (value == null) {
-                                throw new GraftException("selection metric '" + selection + "' is not computed for "
-                                        + task.cliName() + "; available: " + metrics.keySet());
-                            }
+                            record.put("eval", Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2));
+                            double value = selected(record, selection);
                             if (value > state.bestValue || state.bestStep < 0) {
                                 state.bestValue = value;
                                 state.bestStep = state.updates;
@@ -241,6 +259,60 @@ public final class Trainer {
                     seconds, examplesSeen / Math.max(seconds, 1e-9), Collections.unmodifiableList(history),
                     tokensSeen / Math.max(seconds, 1e-9), budget, state.stopped);
         }
+    }
+
+    /**
+     * No updates: evaluates the model as it is (a head fitted in closed form, say) and records that as update 0 in
+     * {@code metrics.jsonl} and {@code training.png}, as {@link #train} records its evaluations.
+     *
+     * @param train     the training examples (only counted, for the budget the result reports: none of it used)
+     * @param eval      evaluation examples (may be empty: then no metrics)
+     * @param trainLoss the model's mean training loss, computed by whoever fitted it, for the record and plot
+     */
+    public TrainingResult evaluateOnly(List<Example> train, List<Example> eval, double trainLoss) {
+        long started = System.nanoTime();
+        startsFitted(trainLoss);
+        Map<String, Object> record = startRecord(eval);
+        List<Map<String, Object>> history = List.of(record);
+        if (runDir != null) {
+            Checkpoints checkpoints = new Checkpoints(runDir);
+            checkpoints.appendMetrics(record);
+            checkpoints.plot(history, selectionMetric());
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Double> metrics = (Map<String, Double>) record.getOrDefault("eval", Map.of());
+        Budget planned = Budget.of(config, train.size());
+        Budget none = new Budget(0, planned.updatesPerEpoch(), 0, 0, planned.rule());
+        return new TrainingResult(metrics, 0, 0, (System.nanoTime() - started) / 1e9, 0, history, 0, none, false);
+    }
+
+    /** The update-0 record of a model that starts fitted: its training loss and, with eval data, its metrics. */
+    private Map<String, Object> startRecord(List<Example> eval) {
+        for (Example e : eval) {
+            Targets.checkLabel(model.labels(), e);
+        }
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("step", 0);
+        record.put("epoch", 0.0);
+        record.put("loss", startLoss);
+        if (!eval.isEmpty()) {
+            record.put("eval", Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2));
+        }
+        return record;
+    }
+
+    private String selectionMetric() {
+        return config.selectionMetric() != null ? config.selectionMetric() : Evaluator.defaultMetric(model.task());
+    }
+
+    /** The selection metric's value in an evaluation record. */
+    private double selected(Map<String, Object> record, String selection) {
+        Map<?, ?> metrics = (Map<?, ?>) record.get("eval");
+        if (!(metrics.get(selection) instanceof Double value)) {
+            throw new GraftException("selection metric '" + selection + "' is not computed for "
+                    + model.task().cliName() + "; available: " + metrics.keySet());
+        }
+        return value;
     }
 
     private List<TokenizedText> pairTokens(List<Example> train) {
