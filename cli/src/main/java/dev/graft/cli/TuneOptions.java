@@ -114,6 +114,10 @@ final class TuneOptions {
     @Option(names = "--search", paramLabel = "N", description = "With --auto: how many learning rates to try (default 3).")
     Integer search;
 
+    @Option(names = "--no-probe-init", description = "Start from a random head instead of a linear probe fitted on the"
+            + " frozen features first (LP-FT, Kumar et al. 2022); for comparisons. With --method head the probe is the result.")
+    boolean noProbeInit;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -146,7 +150,8 @@ final class TuneOptions {
         try (EncoderModel base = EncoderModel.load(model)) {
             // the learning rate is resolved by Tuning: --lr, else the method's default
             Tuning tuning = Tuning.of(base).options(MethodFlags.values(spec)).task(t).train(trainSet, train)
-                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume).holdout(!noHoldout);
+                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume).holdout(!noHoldout)
+                    .probeInit(!noProbeInit);
             if (method != null) {
                 tuning.method(method);
             }
@@ -202,6 +207,9 @@ final class TuneOptions {
             summary.put("trainable_percent", r.trainablePercent());
             summary.put("adapter_bytes", r.adapterBytes());
             summary.put("metrics", r.metrics());
+            if (r.probe() != null) {
+                summary.put("linear_probe", r.probe().provenance());
+            }
             summary.put("best_step", training.bestStep());
             summary.put("updates", training.steps());
             summary.put("seconds", training.seconds());
@@ -217,6 +225,9 @@ final class TuneOptions {
             }
             Output.json(out, summary);
             return;
+        }
+        if (r.probe() != null) {
+            out.println(r.probe().summary());
         }
         out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
                 r.method(), examples, Output.count(r.trainableParameters()), r.trainablePercent(),

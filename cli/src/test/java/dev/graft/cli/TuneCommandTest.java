@@ -35,7 +35,10 @@ class TuneCommandTest {
         CliTest.Run text = run(args(common, "tune", "--eval", data.toString(), "--pooling", "mean", "--output", out.toString()));
         assertEquals(0, text.code(), text.err());
         List<String> lines = text.out().lines().toList();
-        assertEquals(4, lines.size(), text.out());
+        assertEquals(5, lines.size(), text.out());
+        assertTrue(lines.get(0).matches("linear probe: λ \\de[-+]\\d\\d \\(\\d-fold CV accuracy \\d\\.\\d{3}\\), "
+                + "train loss \\d+\\.\\d{3}, \\d+\\.\\d s"), lines.get(0));
+        lines = lines.subList(1, 5);
         assertTrue(lines.get(0).matches("trained lora on 16 examples: \\S+ trainable parameters \\(\\d+\\.\\d\\d% of \\S+\\), "
                 + "2 updates in \\d+\\.\\d s \\(\\d+\\.\\d examples/s\\)"), lines.get(0));
         assertTrue(lines.get(1).matches("budget: 2 of 2 updates \\(--epochs\\); best at update \\d"), lines.get(1));
@@ -49,7 +52,10 @@ class TuneCommandTest {
         assertEquals(data.toString(), prov.at("/inputs/eval/path").asText());
         assertEquals(dev.graft.io.Provenance.sha256(data), prov.at("/inputs/train/sha256").asText());
         JsonNode config = prov.get("config");
-        assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling"), names(config));
+        assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling", "probe_init", "linear_probe"),
+                names(config));
+        assertEquals(List.of("reference", "task", "lambda", "folds", "cv_metric", "cv_score", "train_loss", "examples", "seconds"),
+                names(config.get("linear_probe")));
         assertEquals("lora", config.get("method").asText());
         assertEquals(8, config.at("/method_config/r").asInt());
         assertEquals("classification", config.get("task").asText());
@@ -65,7 +71,7 @@ class TuneCommandTest {
         assertEquals(0, json.code(), json.err());
         JsonNode summary = JSON.readTree(json.out());
         assertEquals(List.of("output", "method", "trainable_parameters", "method_parameters", "trainable_percent", "adapter_bytes",
-                "metrics", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters",
+                "metrics", "linear_probe", "best_step", "updates", "seconds", "examples_per_second", "tokens_per_second", "layer_parameters",
                 "budget", "selection"),
                 names(summary));
         assertEquals(jsonOut.toString(), summary.get("output").asText());
@@ -104,10 +110,13 @@ class TuneCommandTest {
         CliTest.Run held = run(args(common, "tune", "--updates", "4", "--output", out.toString()));
         assertEquals(0, held.code(), held.err());
         List<String> lines = held.out().lines().toList();
-        assertTrue(lines.get(1).matches("budget: 4 of 4 updates \\(--updates\\); best at update \\d"), lines.get(1));
+        assertTrue(lines.get(0).startsWith("linear probe: λ "), lines.get(0) + " (fitted on the 54 training examples)");
+        assertTrue(lines.get(2).matches("budget: 4 of 4 updates \\(--updates\\); best at update \\d"), lines.get(2));
         assertEquals("selection: 10% of train.csv held out (6 examples, stratified); --no-holdout to train on everything",
-                lines.get(2));
-        assertTrue(lines.get(3).startsWith("eval (best at update "), lines.get(3));
+                lines.get(3));
+        assertTrue(lines.get(4).startsWith("eval (best at update "), lines.get(4));
+        assertEquals(54, JSON.readTree(out.resolve("graft_provenance.json").toFile()).at("/config/linear_probe/examples").asInt(),
+                "the probe never sees the holdout");
         JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
         assertEquals("holdout", prov.at("/selection/kind").asText());
         assertEquals(6, prov.at("/selection/examples").asInt());

@@ -66,6 +66,7 @@ public final class Tuning {
     private Progress progress = Progress.NONE;
     private boolean resume;
     private boolean holdout = true;
+    private boolean probeInit = true;
     private List<Path> sources;
 
     private Tuning(EncoderModel base) {
@@ -221,6 +222,18 @@ public final class Tuning {
     }
 
     /**
+     * LP-FT (on by default): before training, fit the task head as a cross-validated linear probe on the features it
+     * reads at step 0 ({@link ProbeHead}), on the training part only (a holdout stays unseen); the probe is evaluated
+     * as update 0, so fine-tuning must beat it to replace it; a method with no parameters of its own ({@code head})
+     * needs no gradient training at all. False starts from a random head (for comparisons). A resumed run restores
+     * its checkpoint instead.
+     */
+    public Tuning probeInit(boolean on) {
+        this.probeInit = on;
+        return this;
+    }
+
+    /**
      * What a finished run gives back.
      *
      * @param trainableParameters what trained: the method's parameters and the task head
@@ -230,10 +243,11 @@ public final class Tuning {
      * @param method              the method that trained, by CLI name ({@code adapter} for an average of sources)
      * @param selection           what selected the best checkpoint: the evaluation data, a holdout, or nothing
      * @param task                the task trained
+     * @param probe               what the linear probe fitted the head to, or null (no head, resumed, or turned off)
      */
     public record Result(Path adapterDir, Map<String, Double> metrics, long trainableParameters, long methodParameters,
                          double trainablePercent, long adapterBytes, TrainingResult training, TrainingConfig config,
-                         JsonNode methodConfig, String method, Selection selection, Task task) {
+                         JsonNode methodConfig, String method, Selection selection, Task task, ProbeReport probe) {
         /** The metric that selected the best checkpoint (and ranks {@link Search} trials); null when nothing was evaluated. */
         public String selectionMetric() {
             return metrics.isEmpty() ? null : config.selectionMetric() != null ? config.selectionMetric()
@@ -269,6 +283,7 @@ public final class Tuning {
         t.progress = progress;
         t.resume = resume;
         t.holdout = holdout;
+        t.probeInit = probeInit;
         t.sources = sources;
         return t;
     }
@@ -297,7 +312,15 @@ public final class Tuning {
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
             Selection selection = Selection.choose(train, eval, holdout, task, c.seed(), inputs.get("train"));
-            TrainingResult r = new Trainer(tm, c, output, progress).train(selection.train(), selection.eval(), resume);
+            Trainer trainer = new Trainer(tm, c, output, progress); // sets the max length the probe embeds at
+            ProbeReport probe = probeInit && !resume ? fitProbe(tm, selection.train(), c) : null;
+            // nothing but the head trains: the probe already is the minimum of that (convex) problem
+            boolean probeIsResult = probe != null && tm.adaptation().parameters().isEmpty();
+            if (probe != null) {
+                trainer.startsFitted(probe.trainLoss()); // evaluated as update 0: fine-tuning must beat the probe
+            }
+            TrainingResult r = probeIsResult ? trainer.evaluateOnly(selection.train(), selection.eval(), probe.trainLoss())
+                    : trainer.train(selection.train(), selection.eval(), resume);
             TaskModelFiles.save(tm, output);
             Map<String, Object> resolved = new LinkedHashMap<>();
             resolved.put("method", m.name());
@@ -306,6 +329,10 @@ public final class Tuning {
             resolved.put("task", task.cliName());
             resolved.put("labels", labels.names());
             resolved.put("pooling", p.cliName());
+            resolved.put("probe_init", probe != null);
+            if (probe != null) {
+                resolved.put("linear_probe", probe.provenance());
+            }
             ObjectNode record = Provenance.create("adapter", base.info().id(), base.weightsSha256(), inputs, resolved,
                     c.seed(), r.finalMetrics());
             record.set("budget", JSON.valueToTree(r.budgetSummary()));
@@ -317,9 +344,17 @@ public final class Tuning {
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
             long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();
             return new Result(output, r.finalMetrics(), tm.trainableCount(), methodParameters,
-                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name(), selection, task);
+                    100.0 * tm.trainableCount() / base.info().parameters(), bytes, r, c, methodConfig, m.name(), selection, task, probe);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private ProbeReport fitProbe(TaskModel tm, List<Example> examples, TrainingConfig c) {
+        if (tm.head() == null) {
+            return null;
+        }
+        progress.message("linear probe: embedding " + examples.size() + " examples and choosing λ");
+        return ProbeHead.defaults().fit(tm, examples, c.batchSize(), c.classWeights());
     }
 }

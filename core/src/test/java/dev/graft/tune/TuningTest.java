@@ -120,4 +120,33 @@ class TuningTest {
         assertEquals(80, given.train().size(), "evaluation data given: nothing held out");
         assertEquals(null, given.describe());
     }
+
+    @Test
+    void headMethodIsTheFittedProbeAndIsRecorded() throws Exception {
+        List<Example> data = ToyTasks.topic(80, 5);
+        try (EncoderModel base = TinyBert.create(dir.resolve("m"), 11, 0.2)) {
+            Path out = dir.resolve("head");
+            Tuning.Result r = Tuning.of(base).method("head").train(data).eval(data).maxLength(16).run(out);
+            assertEquals(0, r.training().steps(), "no gradient updates: the probe is the result");
+            assertEquals(1.0, r.metrics().get("accuracy"), 1e-9, r.metrics() + " " + r.probe().summary());
+            JsonNode prov = new ObjectMapper().readTree(out.resolve(Provenance.FILE).toFile());
+            assertTrue(prov.toString().contains("\"linear_probe\""), "provenance records the probe: " + prov);
+            assertTrue(Files.readString(out.resolve("metrics.jsonl")).contains("\"step\":0"));
+            try (TaskModel loaded = TaskModelFiles.load(base, out, null)) {
+                assertEquals(1.0, dev.graft.train.Evaluator.evaluate(loaded, data, 16, 16).get("accuracy"), 1e-9);
+            }
+
+            Tuning.Result random = Tuning.of(base).method("head").train(data).eval(data).maxLength(16).epochs(1)
+                    .probeInit(false).run(dir.resolve("random"));
+            assertEquals(null, random.probe());
+            assertTrue(random.training().steps() > 0, "without the probe the head trains by gradient");
+
+            Tuning.Result lora = Tuning.of(base).method("lora").train(data).eval(data).maxLength(16).epochs(1)
+                    .run(dir.resolve("lora"));
+            List<String> records = Files.readAllLines(dir.resolve("lora").resolve("metrics.jsonl"));
+            assertTrue(records.get(0).startsWith("{\"step\":0,"), "the probe is evaluated before the first update: " + records);
+            assertTrue(lora.metrics().get("accuracy") >= r.metrics().get("accuracy"),
+                    "the best checkpoint is never worse on the eval data than the probe it started from");
+        }
+    }
 }
