@@ -118,10 +118,25 @@ final class Dense {
     }
 
     /**
-     * (X − μ)ᵀ(X − μ) for the rows of X [n][d], centring four rows at a time into a small buffer, so no centred copy of
-     * X is made; returns the full symmetric [d, d].
+     * Multiply-adds (n·d²) from which the engine's GEMM beats the Java kernel below, crossing into native code
+     * included (measured by bench/logme.sh; small inputs such as the tests' stay in Java).
+     */
+    static final long ENGINE_GRAM_MIN_WORK = 20_000_000L;
+
+    /**
+     * (X − μ)ᵀ(X − μ) for the rows of X [n][d]; returns the full symmetric [d, d]. Large inputs go through the
+     * engine's BLAS ({@link EngineGram}), small ones through {@link #javaCentredGram}.
      */
     static double[] centredGram(double[][] rows, double[] mean) {
+        long work = (long) rows.length * mean.length * mean.length;
+        return work >= ENGINE_GRAM_MIN_WORK ? EngineGram.centred(rows, mean) : javaCentredGram(rows, mean);
+    }
+
+    /**
+     * (X − μ)ᵀ(X − μ) in plain Java, centring four rows at a time into a small buffer, so no centred copy of X is made;
+     * returns the full symmetric [d, d].
+     */
+    static double[] javaCentredGram(double[][] rows, double[] mean) {
         int n = rows.length;
         int d = mean.length;
         return overRowRanges(n, d, (lo, hi) -> {
