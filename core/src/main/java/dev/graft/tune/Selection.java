@@ -27,7 +27,9 @@ public record Selection(Kind kind, List<Example> train, List<Example> eval, Hold
         /** A slice of the training data. */
         HOLDOUT,
         /** None: the last parameters are kept. */
-        NONE
+        NONE,
+        /** None needed: a linear probe alone, whose regularisation cross-validation on all the training data chooses. */
+        CROSS_VALIDATION
     }
 
     /**
@@ -47,6 +49,15 @@ public record Selection(Kind kind, List<Example> train, List<Example> eval, Hold
         return new Selection(split.isEmpty() ? Kind.NONE : Kind.HOLDOUT, split.train(), split.heldOut(), split, from);
     }
 
+    /**
+     * For a run that only fits the linear-probe head (nothing else trains): it selects nothing among checkpoints, and
+     * its cross-validation uses every training example, so none is held out. {@code eval}, when given, is reported.
+     */
+    public static Selection forProbeOnly(List<Example> train, List<Example> eval, Path trainFile) {
+        String from = trainFile == null ? "the training data" : String.valueOf(trainFile.getFileName());
+        return new Selection(eval.isEmpty() ? Kind.CROSS_VALIDATION : Kind.EVAL, train, eval, null, from);
+    }
+
     /** One line for the run's output; null when the evaluation data was given (nothing to explain). */
     public String describe() {
         if (kind == Kind.HOLDOUT) {
@@ -56,6 +67,10 @@ public record Selection(Kind kind, List<Example> train, List<Example> eval, Hold
         if (kind == Kind.NONE && holdout != null) {
             return "selection: no holdout (" + holdout.reason() + " in " + from
                     + "); trained for the fixed budget without early stopping, keeping the last update";
+        }
+        if (kind == Kind.CROSS_VALIDATION) {
+            return "selection: none held out: the linear probe chooses its regularisation by cross-validation on all of "
+                    + from;
         }
         if (kind == Kind.NONE) {
             return "selection: none (--no-holdout, no --eval); trained for the fixed budget, keeping the last update";

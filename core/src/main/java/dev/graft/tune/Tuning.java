@@ -311,11 +311,14 @@ public final class Tuning {
         LabelSpace labels = LabelSpace.fromTraining(task, train);
         Pooling p = pooling != null ? pooling : base.defaultPooling();
         try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
-            Selection selection = Selection.choose(train, eval, holdout, task, c.seed(), inputs.get("train"));
+            // nothing but the head trains: the probe already is the minimum of that (convex) problem, and its
+            // cross-validation picks λ on all the data, so a holdout would only take examples away from it
+            boolean probeOnly = probeInit && !resume && tm.adaptation().parameters().isEmpty() && tm.head() != null;
+            Selection selection = probeOnly ? Selection.forProbeOnly(train, eval, inputs.get("train"))
+                    : Selection.choose(train, eval, holdout, task, c.seed(), inputs.get("train"));
             Trainer trainer = new Trainer(tm, c, output, progress); // sets the max length the probe embeds at
             ProbeReport probe = probeInit && !resume ? fitProbe(tm, selection.train(), c) : null;
-            // nothing but the head trains: the probe already is the minimum of that (convex) problem
-            boolean probeIsResult = probe != null && tm.adaptation().parameters().isEmpty();
+            boolean probeIsResult = probe != null && probeOnly;
             if (probe != null) {
                 trainer.startsFitted(probe.trainLoss()); // evaluated as update 0: fine-tuning must beat the probe
             }

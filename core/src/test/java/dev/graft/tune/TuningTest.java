@@ -103,6 +103,14 @@ class TuningTest {
             assertEquals(60, all.selection().train().size(), "--no-holdout trains on everything");
             assertTrue(all.metrics().isEmpty());
             assertEquals(3, all.training().steps());
+
+            // the head alone is a cross-validated probe: nothing to select among checkpoints, so nothing held out
+            Tuning.Result head = Tuning.of(base).method("head").train(data, csv).run(dir.resolve("head"));
+            assertEquals(Selection.Kind.CROSS_VALIDATION, head.selection().kind());
+            assertEquals(60, head.selection().train().size(), "the probe sees every training example");
+            assertEquals(60, head.probe().examples());
+            assertEquals("selection: none held out: the linear probe chooses its regularisation by cross-validation on all"
+                    + " of train.csv", head.selection().describe());
         }
     }
 
