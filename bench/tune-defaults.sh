@@ -64,7 +64,7 @@ import json, sys, time
 key, t, e, start = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), float(sys.argv[4])
 print(json.dumps({"key": key, "test_accuracy": e["metrics"]["accuracy"], "updates": t.get("updates"),
                   "best_step": t.get("best_step"), "budget": t.get("budget"), "selection": t.get("selection"),
-                  "probe": t.get("probe"), "seconds": round(time.time() - start, 1)}))
+                  "probe": t.get("linear_probe"), "seconds": round(time.time() - start, 1)}))
 PY
           else
             echo "bench: $key failed: $(tail -1 "$out/tune.err")" >&2
