@@ -227,7 +227,9 @@ final class TuneOptions {
             return;
         }
         if (r.probe() != null) {
-            out.println(r.probe().summary());
+            boolean refit = r.probe().examples() > r.selection().train().size();
+            out.println(r.probe().summary() + (refit ? "; refit on all " + r.probe().examples()
+                    + " examples, since fine-tuning did not beat it on the holdout" : ""));
         }
         out.printf(Locale.ROOT, "trained %s on %d examples: %s trainable parameters (%.2f%% of %s), %d updates in %.1f s (%.1f examples/s)%n",
                 r.method(), examples, Output.count(r.trainableParameters()), r.trainablePercent(),

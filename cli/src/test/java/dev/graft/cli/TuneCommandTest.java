@@ -52,7 +52,8 @@ class TuneCommandTest {
         assertEquals(data.toString(), prov.at("/inputs/eval/path").asText());
         assertEquals(dev.graft.io.Provenance.sha256(data), prov.at("/inputs/train/sha256").asText());
         JsonNode config = prov.get("config");
-        assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling", "probe_init", "linear_probe"),
+        assertEquals(List.of("method", "method_config", "training", "task", "labels", "pooling", "probe_init", "probe_refit_on_all",
+                "linear_probe"),
                 names(config));
         assertEquals(List.of("reference", "task", "lambda", "folds", "cv_metric", "cv_score", "train_loss", "examples", "seconds"),
                 names(config.get("linear_probe")));
@@ -115,8 +116,12 @@ class TuneCommandTest {
         assertEquals("selection: 10% of train.csv held out (6 examples, stratified); --no-holdout to train on everything",
                 lines.get(3));
         assertTrue(lines.get(4).startsWith("eval (best at update "), lines.get(4));
-        assertEquals(54, JSON.readTree(out.resolve("graft_provenance.json").toFile()).at("/config/linear_probe/examples").asInt(),
-                "the probe never sees the holdout");
+        JsonNode probed = JSON.readTree(out.resolve("graft_provenance.json").toFile());
+        boolean refit = probed.at("/config/probe_refit_on_all").asBoolean();
+        assertEquals(refit ? 60 : 54, probed.at("/config/linear_probe/examples").asInt(),
+                "the selecting probe never sees the holdout; a probe that fine-tuning did not beat is refit on all");
+        assertEquals(refit, lines.get(0).contains("; refit on all 60 examples, since fine-tuning did not beat it on the holdout"),
+                lines.get(0));
         JsonNode prov = JSON.readTree(out.resolve("graft_provenance.json").toFile());
         assertEquals("holdout", prov.at("/selection/kind").asText());
         assertEquals(6, prov.at("/selection/examples").asInt());

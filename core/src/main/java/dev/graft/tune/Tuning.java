@@ -324,6 +324,13 @@ public final class Tuning {
             }
             TrainingResult r = probeIsResult ? trainer.evaluateOnly(selection.train(), selection.eval(), probe.trainLoss())
                     : trainer.train(selection.train(), selection.eval(), resume);
+            boolean refit = probe != null && !probeIsResult && selection.kind() == Selection.Kind.HOLDOUT && r.bestStep() == 0;
+            if (refit) {
+                // fine-tuning never beat the probe on the holdout, so the kept model is the probe on the untouched
+                // encoder: fit it again on every training example, as --method head would (the reported metrics stay
+                // those that selected it)
+                probe = fitProbe(tm, train, c);
+            }
             TaskModelFiles.save(tm, output);
             Map<String, Object> resolved = new LinkedHashMap<>();
             resolved.put("method", m.name());
@@ -333,6 +340,7 @@ public final class Tuning {
             resolved.put("labels", labels.names());
             resolved.put("pooling", p.cliName());
             resolved.put("probe_init", probe != null);
+            resolved.put("probe_refit_on_all", refit);
             if (probe != null) {
                 resolved.put("linear_probe", probe.provenance());
             }

@@ -104,6 +104,15 @@ class TuningTest {
             assertTrue(all.metrics().isEmpty());
             assertEquals(3, all.training().steps());
 
+            // a learning rate too small to move anything never beats the probe: the kept probe is refit on all 60
+            Tuning.Result still = Tuning.of(base).method("bitfit").train(data, csv).learningRate(1e-9).updates(20)
+                    .run(dir.resolve("still"));
+            assertEquals(0, still.training().bestStep());
+            assertEquals(54, still.selection().train().size());
+            assertEquals(60, still.probe().examples(), "refit on the held-out examples too");
+            JsonNode stillProv = new ObjectMapper().readTree(dir.resolve("still").resolve(Provenance.FILE).toFile());
+            assertTrue(stillProv.at("/config/probe_refit_on_all").asBoolean(), stillProv.toString());
+
             // the head alone is a cross-validated probe: nothing to select among checkpoints, so nothing held out
             Tuning.Result head = Tuning.of(base).method("head").train(data, csv).run(dir.resolve("head"));
             assertEquals(Selection.Kind.CROSS_VALIDATION, head.selection().kind());
