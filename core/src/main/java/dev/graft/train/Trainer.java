@@ -384,11 +384,11 @@ public final class Trainer {
         }
     }
 
-    private GraftException nonFinite(String what, long update, Checkpoints checkpoints) {
+    private DivergedException nonFinite(String what, long update, Checkpoints checkpoints) {
         String kept = checkpoints != null && checkpoints.hasCheckpoint()
                 ? "; the last good checkpoint is kept in " + checkpoints.dir() + " (resume with --resume after lowering --lr)"
                 : "; no checkpoint was written yet";
-        return new GraftException("training stopped: the " + what + " became NaN or infinite at update " + update
+        return new DivergedException("training stopped: the " + what + " became NaN or infinite at update " + update
                 + " (try a lower --lr or --max-grad-norm 1.0)" + kept);
     }
 

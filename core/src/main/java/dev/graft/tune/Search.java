@@ -4,17 +4,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.io.AtomicDirectory;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.Provenance;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Budget;
+import dev.graft.train.DivergedException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -130,7 +131,7 @@ public final class Search {
         List<Tuning.Result> results = new ArrayList<>();
         String metric = null;
         try {
-            deleteTree(trialsDir);
+            AtomicDirectory.deleteTree(trialsDir);
             List<Double> rates = explicitRates != null ? explicitRates
                     : java.util.Arrays.stream(multipliers(learningRates)).map(m -> centre * m).boxed().toList();
             for (double lr : rates) {
@@ -164,7 +165,7 @@ public final class Search {
             keep(result, trialsDir.resolve(Integer.toString(best)), output);
             return result;
         } finally {
-            deleteTree(trialsDir);
+            AtomicDirectory.deleteTree(trialsDir);
         }
     }
 
@@ -175,10 +176,7 @@ public final class Search {
         Tuning.Result r;
         try {
             r = trial.run(trialsDir.resolve(Integer.toString(index)));
-        } catch (GraftException e) {
-            if (!e.getMessage().contains("NaN or infinite")) {
-                throw e;
-            }
+        } catch (DivergedException e) {
             trials.add(new Trial(index, lr, budget, 0, null, 0, "diverged: " + e.getMessage()));
             results.add(null);
             log.accept(line(trials.get(index)));
@@ -225,7 +223,7 @@ public final class Search {
             try (Stream<Path> files = Files.list(bestDir)) {
                 for (Path f : files.toList()) {
                     Path target = output.resolve(f.getFileName().toString());
-                    deleteTree(target);
+                    AtomicDirectory.deleteTree(target);
                     Files.move(f, target, StandardCopyOption.REPLACE_EXISTING);
                 }
             }
@@ -244,19 +242,6 @@ public final class Search {
             SearchPlot.write(output.resolve("search.png"), result);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        } catch (IOException e) {
-            throw new GraftException(p + ": cannot remove (" + e.getMessage() + ")", e);
         }
     }
 }

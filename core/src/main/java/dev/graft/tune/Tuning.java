@@ -257,11 +257,17 @@ public final class Tuning {
 
     /** The peak learning rate a run would use: the one set, else the method's default. */
     double baseLearningRate() {
-        if (learningRate != null) {
-            return learningRate;
-        }
-        return sources != null ? new SourceComposition(sources, method).method().defaultLearningRate()
-                : PeftMethods.byName(method == null ? "lora" : method).defaultLearningRate();
+        return learningRate != null ? learningRate : methodOf(composition()).defaultLearningRate();
+    }
+
+    /** The sources' composition, or null when this run does not compose sources. */
+    private SourceComposition composition() {
+        return sources == null ? null : new SourceComposition(sources, method);
+    }
+
+    /** The method that trains: the composition's, else the one named (default lora). */
+    private PeftMethod methodOf(SourceComposition composition) {
+        return composition != null ? composition.method() : PeftMethods.byName(method == null ? "lora" : method);
     }
 
     boolean resuming() {
@@ -301,8 +307,8 @@ public final class Tuning {
         if (Files.exists(output.resolve(AdapterFiles.CONFIG)) && !resume) {
             throw new GraftException(output + ": already holds an adapter; choose another --output, or --resume a stopped run");
         }
-        SourceComposition composition = sources == null ? null : new SourceComposition(sources, method);
-        PeftMethod m = composition != null ? composition.method() : PeftMethods.byName(method == null ? "lora" : method);
+        SourceComposition composition = composition();
+        PeftMethod m = methodOf(composition);
         TrainingConfig asked = training.learningRate(learningRate != null ? learningRate : m.defaultLearningRate()).build();
         // max length 0 is the default: recorded as the value used; an explicit one beyond the positions fails in Trainer
         TrainingConfig c = asked.maxLength() > 0 ? asked : asked.toBuilder().maxLength(TaskModel.defaultMaxLength(base)).build();
