@@ -38,7 +38,7 @@ public record Selection(Kind kind, List<Example> train, List<Example> eval, Hold
      */
     public static Selection choose(List<Example> train, List<Example> eval, boolean holdout, Task task, long seed,
                                    Path trainFile) {
-        String from = trainFile == null ? "the training data" : String.valueOf(trainFile.getFileName());
+        String from = nameOf(trainFile);
         if (!eval.isEmpty()) {
             return new Selection(Kind.EVAL, train, eval, null, from);
         }
@@ -54,8 +54,13 @@ public record Selection(Kind kind, List<Example> train, List<Example> eval, Hold
      * its cross-validation uses every training example, so none is held out. {@code eval}, when given, is reported.
      */
     public static Selection forProbeOnly(List<Example> train, List<Example> eval, Path trainFile) {
-        String from = trainFile == null ? "the training data" : String.valueOf(trainFile.getFileName());
+        String from = nameOf(trainFile);
         return new Selection(eval.isEmpty() ? Kind.CROSS_VALIDATION : Kind.EVAL, train, eval, null, from);
+    }
+
+    /** How the output names the training data: its file name, or "the training data" when it came without one. */
+    private static String nameOf(Path trainFile) {
+        return trainFile == null ? "the training data" : String.valueOf(trainFile.getFileName());
     }
 
     /** One line for the run's output; null when the evaluation data was given (nothing to explain). */

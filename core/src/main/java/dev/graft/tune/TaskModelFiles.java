@@ -173,7 +173,7 @@ public final class TaskModelFiles {
         TaskModel model = new TaskModel(base, method.method(), method.config(), labels, pooling, 0);
         try {
             if (info != null) {
-                model.maxLength(Math.min(info.maxLength(), base.info().maxPositions()));
+                useRecordedMaxLength(model, info);
             }
             // every tensor in the file must have a place: an unused one means the file asks for something we would drop
             Set<String> unused = new TreeSet<>(tensors.method().keySet());
@@ -220,13 +220,18 @@ public final class TaskModelFiles {
             if (model.head() == null) {
                 throw new GraftException(dir + ": task '" + info.task().cliName() + "' has no head");
             }
-            model.maxLength(Math.min(info.maxLength(), base.info().maxPositions()));
+            useRecordedMaxLength(model, info);
             assign(model.head().namedParameters(TaskHead.NAME), head, weights, "head");
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
         return model;
+    }
+
+    /** The max length the adapter was trained with, capped at the positions of the base it is loaded on. */
+    private static void useRecordedMaxLength(TaskModel model, TaskInfo info) {
+        model.maxLength(Math.min(info.maxLength(), model.base().info().maxPositions()));
     }
 
     private static void assign(Map<String, Parameter> params, Map<String, float[]> values, Path file, String what) {
