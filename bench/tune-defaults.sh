@@ -6,15 +6,15 @@
 # reference. Reports test accuracy, % of the probe, updates run and the update of the best holdout score.
 # Usage: bench/tune-defaults.sh [--models all-minilm-l6-v2,bge-small-en-v1.5] [--tasks manpages,fortunes,langid,packages]
 #                               [--sizes 100,1000,all] [--methods head,lora,adapter,full] [--lr-multipliers 1]
-#                               [--max-per-class 400] [--max-length 64] [--out bench/out/tune-defaults]
+#                               [--max-per-class 400] [--max-length 64] [--threads 2] [--out bench/out/tune-defaults]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes,langid,packages; sizes=100,1000,all
-methods=head,lora,adapter,full; multipliers=1; max_per_class=400; max_length=64; out=bench/out/tune-defaults
+methods=head,lora,adapter,full; multipliers=1; max_per_class=400; max_length=64; threads=2; out=bench/out/tune-defaults
 while [ $# -gt 0 ]; do case "$1" in
   --models) models=$2; shift 2;; --tasks) tasks=$2; shift 2;; --sizes) sizes=$2; shift 2;; --methods) methods=$2; shift 2;;
   --lr-multipliers) multipliers=$2; shift 2;; --max-per-class) max_per_class=$2; shift 2;; --max-length) max_length=$2; shift 2;;
-  --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --threads) threads=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
 mkdir -p "$out"
 bash bench/install-data.sh
 /usr/bin/python3 -c "import sklearn" 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn >/dev/null
@@ -56,7 +56,7 @@ PY
             lr=(--lr "$(python3 -c "print($base * $mult)")")
           fi
           start=$(date +%s.%N)
-          if ./graft --quiet --threads 2 tune --model "$model" --train "$train" --method "$method" "${lr[@]}" \
+          if ./graft --quiet --threads "$threads" tune --model "$model" --train "$train" --method "$method" "${lr[@]}" \
                --max-length "$max_length" --json --output "$dir" > "$out/tune.json" 2> "$out/tune.err"; then
             ./graft --quiet eval --adapter "$dir" --data "$data/test.csv" --json > "$out/eval.json"
             python3 - "$key" "$out/tune.json" "$out/eval.json" "$start" >> "$results" <<'PY'
