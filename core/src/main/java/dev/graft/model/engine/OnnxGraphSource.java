@@ -100,6 +100,11 @@ public record OnnxGraphSource(String description, byte[] bytes, String lastHidde
         return users.size() == 1 ? Optional.of(users.get(0).outputs().get(0)) : Optional.empty();
     }
 
+    /** The same description and outputs without the model bytes, for holders that no longer need them. */
+    public OnnxGraphSource outputsOnly() {
+        return new OnnxGraphSource(description, new byte[0], lastHiddenState, pooler, layerStates, logits);
+    }
+
     /** L, the number of transformer layers whose states are known (0 if none). */
     public int layers() {
         return Math.max(0, layerStates.size() - 1);

@@ -84,7 +84,10 @@ public final class OrtEngine implements InferenceEngine {
             o.setInterOpNumThreads(1);
             o.setMemoryPatternOptimization(settings.memoryPattern());
             o.setCPUArenaAllocator(settings.cpuArena());
-            OrtEngine e = new OrtEngine(graph, env.createSession(bytes, o), layers);
+            // ONNX Runtime's own warnings (e.g. unused initializers it removes) are noise on Graft's stderr
+            o.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            // the session keeps its own copy of the weights: drop ours
+            OrtEngine e = new OrtEngine(graph.outputsOnly(), env.createSession(bytes, o), layers);
             e.checkInputs();
             return e;
         } catch (OrtException e) {
@@ -122,7 +125,7 @@ public final class OrtEngine implements InferenceEngine {
         }
     }
 
-    /** Where the graph came from. */
+    /** Where the graph came from and which outputs it has (without the model bytes). */
     public OnnxGraphSource graph() {
         return graph;
     }
