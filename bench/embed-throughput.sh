@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embedding throughput: graft vs ONNX Runtime (same ONNX file, same batches, same threads) vs langchain4j's embedAll,
+# Embedding throughput: graft (PyTorch engine), graft-ort (Graft's ONNX Runtime engine, --engine onnxruntime) vs ONNX Runtime (same ONNX file, same batches, same threads) vs langchain4j's embedAll,
 # on 2,000 real fortune quotes. Each system runs in its own JVM, interleaved over rounds; peak RSS from /usr/bin/time.
 # Usage: bench/embed-throughput.sh [--rounds 3] [--batch 32] [--threads 2]      (needs root once to apt-get the data)
 set -euo pipefail
@@ -27,7 +27,7 @@ mvn -q -B -Pbench -DskipTests install
 cp="bench/target/graft-bench.jar:$(cat bench/target/classpath.txt)"
 results=bench/out/embed-throughput.jsonl; : > "$results"
 for r in $(seq 1 "$rounds"); do
-  for s in graft ort langchain4j; do
+  for s in graft graft-ort ort langchain4j; do
     /usr/bin/time -f '{"max_rss_kb": %M}' -o bench/out/time.json java -Xmx2g -Dai.djl.offline=true -cp "$cp" dev.graft.bench.EmbedBench \
       --system "$s" --texts bench/data/embed/texts.txt --batch "$batch" --threads "$threads" --max-length "$maxlen" --dump "bench/out/vectors-$s.txt" \
       2>/dev/null | tail -1 > bench/out/line.json
@@ -55,10 +55,12 @@ java = subprocess.run(["java", "-version"], capture_output=True, text=True).stde
 out = [f"Machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores, {cpu}, {int(mem)//1024} MiB RAM, {java}; {datetime.date.today()}",
        f"2,000 fortune quotes, all-minilm-l6-v2, batch {rows[0]['batch']}, {rows[0]['threads']} threads, max length {rows[0]['max_length']} tokens, {sys.argv[2]} interleaved rounds (medians).", "",
        "| system | texts/s | peak RSS (MiB) |", "|---|---|---|"]
-for s in ["graft", "ort", "langchain4j"]:
+for s in ["graft", "graft-ort", "ort", "langchain4j"]:
     out.append(f"| {s} | {med(s, 'texts_per_s'):.1f} | {med(s, 'max_rss_kb') / 1024:.0f} |")
 m, lo, hi = ratio("graft", "ort")
 out.append(f"\ngraft / ONNX Runtime throughput: {m:.2f}x (per-round range {lo:.2f}-{hi:.2f})")
+m, lo, hi = ratio("graft-ort", "ort")
+out.append(f"graft --engine onnxruntime / ONNX Runtime throughput: {m:.2f}x (per-round range {lo:.2f}-{hi:.2f})")
 m, lo, hi = ratio("graft", "langchain4j")
 out.append(f"graft / langchain4j throughput: {m:.2f}x (per-round range {lo:.2f}-{hi:.2f})")
 out.append(f"Agreement: min cosine graft vs ONNX Runtime {min(cos(a, b) for a, b in zip(g, o)):.6f}, graft vs langchain4j {min(cos(a, b) for a, b in zip(g, l4j)):.6f}")

@@ -10,6 +10,8 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
+import dev.graft.model.engine.InferenceEngines;
+import dev.graft.model.engine.OrtEngine;
 import dev.graft.runtime.Engines;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -22,12 +24,12 @@ import java.util.stream.IntStream;
 
 /**
  * Embeds the same texts with one system and prints one JSON line with its throughput:
- * {@code graft} (Embedder), {@code ort} (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, the same
+ * {@code graft} (Embedder on PyTorch), {@code graft-ort} (Embedder on Graft's ONNX Runtime engine, the bundled graph), {@code ort} (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, the same
  * length-sorted batches, mean pooling and normalisation), or {@code langchain4j} ({@code embedAll} as its users call
  * it). Each system runs in its own JVM so that peak RSS is its own.
  *
- * <p>Usage: {@code EmbedBench --system graft|ort|langchain4j --texts FILE [--batch 32] [--threads 2] [--max-length 256]
- * [--dump FILE]}; the texts file holds one text per line.
+ * <p>Usage: {@code EmbedBench --system graft|graft-ort|ort|langchain4j --texts FILE [--batch 32] [--threads 2]
+ * [--max-length 256] [--dump FILE] [--ort-arena true] [--ort-memory-pattern true]}; the texts file holds one text per line.
  */
 public final class EmbedBench {
     private EmbedBench() {
@@ -50,6 +52,19 @@ public final class EmbedBench {
                 Engines.configure(threads);
                 try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2")) {
                     Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength));
+                    e.embed(warm);
+                    t0 = System.nanoTime();
+                    out = e.embed(texts);
+                    t1 = System.nanoTime();
+                }
+            }
+            case "graft-ort" -> {
+                Engines.configure(threads);
+                OrtEngine.Settings settings = new OrtEngine.Settings(threads,
+                        Boolean.parseBoolean(arg(args, "--ort-memory-pattern", "true")), Boolean.parseBoolean(arg(args, "--ort-arena", "true")));
+                try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2");
+                     OrtEngine engine = OrtEngine.open(InferenceEngines.graphOf(m).orElseThrow(), settings, false)) {
+                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength), engine);
                     e.embed(warm);
                     t0 = System.nanoTime();
                     out = e.embed(texts);

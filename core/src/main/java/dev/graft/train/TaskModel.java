@@ -10,8 +10,10 @@ import dev.graft.GraftException;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.EncoderOutput;
+import dev.graft.model.InferenceEngine;
 import dev.graft.model.Pooling;
 import dev.graft.model.TokenBatch;
+import dev.graft.model.TokenIds;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.PeftMethod;
 import dev.graft.text.TokenizedText;
@@ -202,15 +204,30 @@ public final class TaskModel implements AutoCloseable {
 
     /** Per-example predictions in input order: class probabilities, label probabilities, or the value. */
     public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
+        return predict(examples, maxLength, batchSize, null);
+    }
+
+    /**
+     * As {@link #predict(List, int, int)}, with the pooled representations computed by {@code engine} (an engine of
+     * the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on PyTorch.
+     *
+     * @throws GraftException if an engine is given but the adapter changes the encoder ({@link #encoderUnchanged()})
+     */
+    public float[][] predict(List<Example> examples, int maxLength, int batchSize, InferenceEngine engine) {
         if (task == Task.RETRIEVAL) {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
+        }
+        if (engine != null && !encoderUnchanged()) {
+            throw new GraftException("the " + method.name() + " adapter changes the encoder, so the base model's "
+                    + engine.name() + " engine cannot compute it; predict on PyTorch");
         }
         List<TokenizedText> tokens = tokenize(examples, maxLength);
         float[][] out = new float[examples.size()][];
         for (int start = 0; start < tokens.size(); start += batchSize) {
             int end = Math.min(tokens.size(), start + batchSize);
             try (NDManager scope = base.manager().newSubManager()) {
-                NDArray logits = forward(TokenBatch.of(tokens.subList(start, end), scope), false);
+                NDArray logits = engine == null ? forward(TokenBatch.of(tokens.subList(start, end), scope), false)
+                        : head.forward(pooledBy(engine, tokens.subList(start, end), scope), false);
                 NDArray probs = switch (task) {
                     case CLASSIFICATION -> logits.softmax(1);
                     case MULTI_LABEL -> logits.getNDArrayInternal().sigmoid();
@@ -224,6 +241,25 @@ public final class TaskModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /** The head's input from another engine: [B, H] in {@code scope}. */
+    private NDArray pooledBy(InferenceEngine engine, List<TokenizedText> batch, NDManager scope) {
+        float[][] rows = engine.embed(TokenIds.pad(batch), pooling, false);
+        int h = rows[0].length;
+        float[] flat = new float[rows.length * h];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * h, h);
+        }
+        return dev.graft.runtime.Arrays2.owned(scope, flat, new Shape(rows.length, h));
+    }
+
+    /**
+     * Whether the adapted encoder computes exactly the base encoder (a head-only adapter: the method saves no
+     * tensors), so that any inference engine of the base model can compute the head's input.
+     */
+    public boolean encoderUnchanged() {
+        return adaptation.savedParameters().isEmpty();
     }
 
     public EncoderModel base() {
