@@ -43,6 +43,20 @@ final class FusionAttention implements Combiner {
         p.put(prefix + "value.weight", wv);
         p.put(prefix + "value.bias", bv);
         this.parameters = java.util.Collections.unmodifiableMap(p);
+        this.prefix = prefix;
+    }
+
+    private final String prefix;
+
+    /** The graph form of {@link #combine} for [B, T, H] and [B, T, N, H]. */
+    @Override
+    public String exportOnnx(dev.graft.model.nn.OnnxExport export, String y, String deltas) {
+        var g = export.graph();
+        String q = g.unsqueeze(export.linear(prefix + "query", wq, bq, y), 2);    // [B, T, 1, H]
+        String k = export.linear(prefix + "key", wk, bk, deltas);                   // [B, T, N, H]
+        String v = export.linear(prefix + "value", wv, bv, deltas);                 // [B, T, N, H]
+        String probs = g.softmax(g.reduceSum(g.mul(q, k), false, 3), -1);          // [B, T, N]
+        return g.add(y, g.reduceSum(g.mul(g.unsqueeze(probs, 3), v), false, 2));   // [B, T, H]
     }
 
     @Override
