@@ -96,6 +96,36 @@ class OnnxExporterTest {
         }
     }
 
+    /** ScaLearn's four variants and AdapterFusion over two perturbed source adapters (one Houlsby, to vary the sites). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"scalearn", "scalearn-uniform", "scalearn++", "scalearn-uniform++", "fusion"})
+    void compositionsExportAsGraphNodes(String method) throws Exception {
+        try (EncoderModel base = TinyBert.create(dir.resolve("m"), 11, 0.2)) {
+            ObjectNode sources = JsonNodeFactory.instance.objectNode();
+            for (int i = 0; i < 2; i++) {
+                PeftMethod adapter = PeftMethods.byName("adapter");
+                ObjectNode cfg = adapter.resolveConfig(base.encoder(), options("{'bottleneck_size': 8}"));
+                try (TaskModel source = new TaskModel(base, adapter, cfg, labels(Task.CLASSIFICATION), Pooling.MEAN, 20 + i)) {
+                    ExportParity.perturb(source, 0.2, 30 + i);
+                    Path d = dir.resolve("source" + i);
+                    dev.graft.tune.TaskModelFiles.save(source, d);
+                    sources.withArray("sources").add(d.toString());
+                }
+            }
+            PeftMethod m = PeftMethods.byName(method);
+            ObjectNode cfg = m.resolveConfig(base.encoder(), sources);
+            try (TaskModel model = new TaskModel(base, m, cfg, labels(Task.CLASSIFICATION), Pooling.MEAN, 3)) {
+                ExportParity.perturb(model, 0.3, 5);
+                List<TokenizedText> tokens = model.tokenize(ExportParity.examples(), 32);
+                Map<String, float[]> expected = ExportParity.graft(model, tokens, false);
+                OnnxExporter.Result r = OnnxExporter.of(model).write(dir.resolve("onnx"));
+                assertFalse(r.merged());
+                double d = ExportParity.assertClose(expected, ExportParity.onnx(r.modelFile(), tokens), TOL, method);
+                System.out.printf("onnx parity %s: max abs %.2e%n", method, d);
+            }
+        }
+    }
+
     @Test
     void aPlainModelExportsWithItsPoolingAndTheDirectoryDescribesIt() throws Exception {
         try (EncoderModel base = TinyBert.create(dir.resolve("m"), 7, 0.2)) {
