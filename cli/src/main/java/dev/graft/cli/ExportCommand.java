@@ -55,6 +55,10 @@ final class ExportCommand implements Runnable {
             description = "ONNX: L2-normalise sentence_embedding (default: as graft embeds with this model).")
     Boolean normalize;
 
+    @Option(names = "--quantize", paramLabel = "int8", description = "ONNX: int8 dynamic quantisation of the encoder's"
+            + " dense weights (per output channel); onnx_export.json records it.")
+    String quantize;
+
     @Option(names = "--output", required = true, paramLabel = "DIR")
     Path output;
 
@@ -66,6 +70,9 @@ final class ExportCommand implements Runnable {
         String f = format.trim().toLowerCase(Locale.ROOT);
         switch (f) {
             case "hf" -> {
+                if (quantize != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--quantize needs --format onnx");
+                }
                 if (!merge) {
                     throw new CommandLine.ParameterException(spec.commandLine(), "--format hf writes the merged weights: add --merge");
                 }
@@ -75,7 +82,12 @@ final class ExportCommand implements Runnable {
                 }
                 exportHf();
             }
-            case "onnx" -> exportOnnx();
+            case "onnx" -> {
+                if (quantize != null && !quantize.equalsIgnoreCase("int8")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--quantize must be int8, got '" + quantize + "'");
+                }
+                exportOnnx();
+            }
             default -> throw new CommandLine.ParameterException(spec.commandLine(), "--format must be hf or onnx, got '" + format + "'");
         }
     }
@@ -127,7 +139,7 @@ final class ExportCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(adapterDir == null ? model : adapter.baseModel())) {
             if (adapterDir == null) {
-                OnnxExporter e = OnnxExporter.of(base);
+                OnnxExporter e = OnnxExporter.of(base).int8(quantize != null);
                 if (normalize != null) {
                     e.normalize(normalize);
                 }
@@ -136,7 +148,8 @@ final class ExportCommand implements Runnable {
                 return;
             }
             try (TaskModel task = adapter.load(base)) {
-                OnnxExporter e = OnnxExporter.of(task).inputs(Map.of("adapter_weights", adapterDir.resolve(AdapterFiles.WEIGHTS)));
+                OnnxExporter e = OnnxExporter.of(task).inputs(Map.of("adapter_weights", adapterDir.resolve(AdapterFiles.WEIGHTS)))
+                        .int8(quantize != null);
                 if (normalize != null) {
                     e.normalize(normalize);
                 }

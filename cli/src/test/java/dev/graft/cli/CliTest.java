@@ -166,8 +166,9 @@ class CliTest {
         }
         JsonNode described = new ObjectMapper().readTree(dir.resolve("onnx").resolve("onnx_export.json").toFile());
         assertEquals("probabilities", described.get("outputs").get(3).get("name").asText());
-        Run plain = run("export", "--model", model.toString(), "--format", "onnx", "--output", dir.resolve("plain").toString());
+        Run plain = run("export", "--model", model.toString(), "--format", "onnx", "--quantize", "int8", "--output", dir.resolve("plain").toString());
         assertEquals(0, plain.code(), plain.err());
         assertTrue(Files.exists(dir.resolve("plain").resolve("model.onnx")));
+        assertTrue(Files.readString(dir.resolve("plain").resolve("onnx_export.json")).contains("int8 dynamic"));
     }
 }

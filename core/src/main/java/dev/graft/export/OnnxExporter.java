@@ -55,6 +55,7 @@ public final class OnnxExporter {
     private final TaskModel model;
     private Boolean normalize;
     private Map<String, Path> inputs = Map.of();
+    private boolean int8;
 
     private OnnxExporter(EncoderModel base, TaskModel model) {
         this.base = base;
@@ -74,6 +75,16 @@ public final class OnnxExporter {
     /** Overrides whether {@value #SENTENCE_EMBEDDING} is L2-normalised (default: as Graft embeds with this model). */
     public OnnxExporter normalize(boolean n) {
         this.normalize = n;
+        return this;
+    }
+
+    /**
+     * Stores the encoder's dense weights as int8 with per-column scales and quantises activations at run time
+     * (dynamic quantisation, see {@link dev.graft.io.onnx.Int8MatMul}); attention products, norms and a task head stay
+     * fp32.
+     */
+    public OnnxExporter int8(boolean on) {
+        this.int8 = on;
         return this;
     }
 
@@ -111,7 +122,9 @@ public final class OnnxExporter {
         OnnxGraphBuilder g = new OnnxGraphBuilder();
         OnnxExport export = new OnnxExport(g);
         Architecture arch = Architectures.byName(base.info().architecture());
+        export.int8(int8);
         Architecture.EncoderGraph enc = arch.exportOnnx(base.encoder(), export);
+        export.int8(false);
         int hidden = base.info().hiddenSize();
         ObjectNode description = describe(pooling, norm, merged);
         ArrayNode outs = description.putArray("outputs");
@@ -152,6 +165,7 @@ public final class OnnxExporter {
         metadata.put("graft.pooling", pooling.cliName());
         metadata.put("graft.normalize", Boolean.toString(norm));
         metadata.put("graft.base_model", base.info().id());
+        metadata.put("graft.quantization", int8 ? "int8" : "none");
         if (model != null) {
             metadata.put("graft.method", model.method().name());
         }
@@ -200,6 +214,7 @@ public final class OnnxExporter {
         d.put("max_positions", base.info().maxPositions());
         d.put("pooling", pooling.cliName());
         d.put("normalize", norm);
+        d.put("quantization", int8 ? "int8 dynamic (encoder dense weights but the FFN output projection: 8 bits per output channel; activations per tensor at run time)" : "none");
         if (model != null) {
             d.put("method", model.method().name());
             d.put("method_form", merged ? "merged into the weights" : "graph nodes");

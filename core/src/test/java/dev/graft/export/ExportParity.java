@@ -77,6 +77,16 @@ final class ExportParity {
 
     /** Runs model.onnx on the padded batch; returns every output by name, flattened. */
     static Map<String, float[]> onnx(Path modelFile, List<TokenizedText> tokens) throws Exception {
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(1);
+            try (OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), opts)) {
+                return run(session, tokens);
+            }
+        }
+    }
+
+    /** Runs an open session on the padded batch; returns every output by name, flattened. */
+    static Map<String, float[]> run(OrtSession session, List<TokenizedText> tokens) throws Exception {
         int b = tokens.size();
         int t = tokens.stream().mapToInt(TokenizedText::length).max().orElseThrow();
         long[] ids = new long[b * t];
@@ -92,9 +102,8 @@ final class ExportParity {
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Map<String, float[]> out = new LinkedHashMap<>();
-        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-            opts.setIntraOpNumThreads(1);
-            try (OrtSession session = env.createSession(modelFile.toString(), opts)) {
+        {
+            {
                 long[] shape = {b, t};
                 Map<String, OnnxTensor> in = new HashMap<>();
                 in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
