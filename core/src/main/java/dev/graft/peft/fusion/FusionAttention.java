@@ -21,6 +21,8 @@ import java.util.Map;
  */
 final class FusionAttention implements Combiner {
     private final Map<String, Parameter> parameters;
+    /** The saved-name prefix of the parameters, naming them in an exported graph. */
+    private final String prefix;
     private final Parameter wq;
     private final Parameter bq;
     private final Parameter wk;
@@ -45,8 +47,6 @@ final class FusionAttention implements Combiner {
         this.parameters = java.util.Collections.unmodifiableMap(p);
         this.prefix = prefix;
     }
-
-    private final String prefix;
 
     /** The graph form of {@link #combine} for [B, T, H] and [B, T, N, H]. */
     @Override
