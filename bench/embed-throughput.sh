@@ -22,27 +22,7 @@ while [ $# -gt 0 ]; do case "$1" in
 bash bench/install-data.sh
 command -v /usr/bin/time >/dev/null || { apt-get install -y -qq time >/dev/null; }
 mkdir -p bench/data/embed bench/out
-python3 - <<'PY'
-import hashlib, os, random, re
-root = "/usr/share/games/fortunes"
-quotes = []
-for name in sorted(os.listdir(root)):  # one file per category
-    p = os.path.join(root, name)
-    if os.path.isdir(p) or os.path.islink(p) or name.endswith((".dat", ".u8")):
-        continue
-    text = open(p, encoding="utf-8", errors="replace").read()
-    quotes += [" ".join(q.split()) for q in re.split(r"^%\s*$", text, flags=re.M) if q.strip()]
-unique = sorted(set(quotes))
-hashed = sorted(unique, key=lambda q: hashlib.sha1(q.encode()).hexdigest())[:2000]  # deterministic sample
-shuffled = unique[:]
-random.Random(14).shuffle(shuffled)  # every category, file order mixed; seed fixed so every run sees the same texts
-shuffled = shuffled[:2000]
-for name, qs in [("texts", hashed), ("texts-shuffled", shuffled)]:
-    open(f"bench/data/embed/{name}.txt", "w", encoding="utf-8").write("\n".join(qs) + "\n")
-    lengths = sorted(map(len, qs))
-    print(f"bench: {name}: {len(qs)} fortune quotes, mean {sum(lengths) / len(lengths):.0f} characters, "
-          f"99th percentile {lengths[len(lengths) * 99 // 100]}, longest {lengths[-1]}")
-PY
+python3 bench/embed_texts.py
 # package, not install: the bench module reads graft-core from the reactor
 mvn -q -B ${MVN_FLAGS:-} -Pbench -pl core,bench -am package -DskipTests
 cp="bench/target/graft-bench.jar:$(cat bench/target/classpath.txt)"
