@@ -13,6 +13,7 @@ import dev.graft.model.EncoderModel;
 import dev.graft.model.engine.InferenceEngines;
 import dev.graft.model.engine.OrtEngine;
 import dev.graft.runtime.Engines;
+import dev.graft.text.TokenBudgetBatcher;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +25,16 @@ import java.util.stream.IntStream;
 
 /**
  * Embeds the same texts with one system and prints one JSON line with its throughput:
- * {@code graft} (Embedder on PyTorch), {@code graft-ort} (Embedder on Graft's ONNX Runtime engine, the bundled graph), {@code ort} (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, the same
- * length-sorted batches, mean pooling and normalisation), or {@code langchain4j} ({@code embedAll} as its users call
- * it). Each system runs in its own JVM so that peak RSS is its own.
+ * {@code graft} (Embedder on PyTorch: length-sorted batches of at most {@code --batch} texts and {@code --max-batch-tokens}
+ * padded tokens), {@code graft-ort} (the same Embedder on Graft's ONNX Runtime engine, the bundled graph), {@code ort}
+ * (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, length-sorted batches of exactly {@code --batch}
+ * texts, mean pooling and normalisation), or {@code langchain4j} ({@code embedAll} as its users call it). Each system
+ * runs in its own JVM so that peak RSS is its own.
  *
  * <p>Usage: {@code EmbedBench --system graft|graft-ort|ort|langchain4j --texts FILE [--batch 32] [--threads 2]
- * [--max-length 256] [--dump FILE] [--ort-arena true] [--ort-memory-pattern true]}; the texts file holds one text per line.
+ * [--max-length 256] [--max-batch-tokens N|none] [--dump FILE] [--ort-arena true] [--ort-memory-pattern true]}; the
+ * texts file holds one text per line. {@code --max-batch-tokens} (graft, graft-ort) defaults to Graft's default budget;
+ * {@code none} batches by count alone, as Graft did before budgets.
  */
 public final class EmbedBench {
     private EmbedBench() {
@@ -42,6 +47,8 @@ public final class EmbedBench {
         int threads = Integer.parseInt(arg(args, "--threads", "2"));
         int maxLength = Integer.parseInt(arg(args, "--max-length", "256"));
         String dump = arg(args, "--dump", null);
+        String budgetArg = arg(args, "--max-batch-tokens", Integer.toString(TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS));
+        int budget = budgetArg.equals("none") ? Integer.MAX_VALUE : Integer.parseInt(budgetArg);
         List<String> texts = Files.readAllLines(textsFile);
         List<String> warm = texts.subList(0, Math.min(64, texts.size()));
         float[][] out;
@@ -51,7 +58,8 @@ public final class EmbedBench {
             case "graft" -> {
                 Engines.configure(threads);
                 try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2")) {
-                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength));
+                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength)
+                            .withMaxBatchTokens(budget));
                     e.embed(warm);
                     t0 = System.nanoTime();
                     out = e.embed(texts);
@@ -64,7 +72,8 @@ public final class EmbedBench {
                         Boolean.parseBoolean(arg(args, "--ort-memory-pattern", "true")), Boolean.parseBoolean(arg(args, "--ort-arena", "true")));
                 try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2");
                      OrtEngine engine = OrtEngine.open(InferenceEngines.graphOf(m).orElseThrow(), settings, false)) {
-                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength), engine);
+                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength)
+                            .withMaxBatchTokens(budget), engine);
                     e.embed(warm);
                     t0 = System.nanoTime();
                     out = e.embed(texts);
@@ -101,9 +110,10 @@ public final class EmbedBench {
             }
             Files.writeString(Path.of(dump), sb);
         }
-        System.out.printf(Locale.ROOT, "{\"system\": \"%s\", \"texts\": %d, \"batch\": %d, \"threads\": %d, \"max_length\": %d,"
-                + " \"seconds\": %.4f, \"texts_per_s\": %.2f, \"dim\": %d}%n", system, texts.size(), batch, threads, maxLength,
-                seconds, texts.size() / seconds, out[0].length);
+        String budgetJson = !system.startsWith("graft") || budget == Integer.MAX_VALUE ? "null" : Integer.toString(budget);
+        System.out.printf(Locale.ROOT, "{\"system\": \"%s\", \"texts\": %d, \"batch\": %d, \"max_batch_tokens\": %s,"
+                + " \"threads\": %d, \"max_length\": %d, \"seconds\": %.4f, \"texts_per_s\": %.2f, \"dim\": %d}%n", system,
+                texts.size(), batch, budgetJson, threads, maxLength, seconds, texts.size() / seconds, out[0].length);
     }
 
     private static String arg(String[] args, String name, String def) {

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -41,8 +42,11 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--text-column", defaultValue = "text", description = "Column holding the text (csv/tsv/jsonl). Default: ${DEFAULT-VALUE}.")
     String textColumn;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch-size", defaultValue = "32", description = "Most texts per forward pass. Default: ${DEFAULT-VALUE}.")
     int batchSize;
+
+    @Mixin
+    TokenBudgetOption budget = new TokenBudgetOption();
 
     @Option(names = "--max-length", description = "Token limit per text (default: the model's).")
     Integer maxLength;
@@ -80,7 +84,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         List<String> texts = DataFiles.texts(input, textColumn);
         long start = System.nanoTime();
         try (EncoderModel m = EncoderModel.load(model)) {
-            EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(batchSize);
+            EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(batchSize).withMaxBatchTokens(budget.maxBatchTokens);
             if (maxLength != null) {
                 o = o.withMaxLength(maxLength);
             }

@@ -27,9 +27,11 @@ final class EvalCommand implements Runnable {
     @Option(names = "--data", required = true, paramLabel = "FILE")
     Path data;
 
-    @Option(names = "--batch-size", defaultValue = "64")
+    @Option(names = "--batch-size", defaultValue = "64", description = "Most examples per forward pass. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
+    @Mixin
+    TokenBudgetOption budget = new TokenBudgetOption();
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -46,7 +48,7 @@ final class EvalCommand implements Runnable {
              TaskModel model = adapter.load(base)) {
             List<Example> examples = ExampleFiles.read(data, columns.textColumn, columns.pairColumn, columns.labelColumn,
                     model.task() != Task.RETRIEVAL);
-            Map<String, Double> metrics = Evaluator.evaluate(model, examples, model.maxLength(), batchSize);
+            Map<String, Double> metrics = Evaluator.evaluate(model, examples, model.maxLength(), budget.batcher(batchSize));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 Map<String, Object> r = new LinkedHashMap<>();

@@ -52,6 +52,9 @@ final class FeaturesCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Token limit per text (default: the model's).")
     Integer maxLength;
 
+    @Mixin
+    TokenBudgetOption budget = new TokenBudgetOption();
+
     @Option(names = "--sample", paramLabel = "N", description = "Use a stratified random subset of N examples.")
     Integer sample;
 
@@ -78,7 +81,8 @@ final class FeaturesCommand implements Callable<Integer> {
             texts = texts.sample(sample, seed);
         }
         try (EncoderModel m = EncoderModel.load(model)) {
-            EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength);
+            EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength)
+                    .withMaxBatchTokens(budget.maxBatchTokens);
             LayerFeatures f = new FeatureCache().withEngine(engine.choice()).get(m, texts.texts(), o, layers || layer != null, new ConsoleProgress(512));
             FeatureFileWriter.of(f, texts, o).allLayers(layers).layer(layer).write(output);
             PrintWriter out = spec.commandLine().getOut();

@@ -32,8 +32,11 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "Predictions as JSONL.")
     Path output;
 
-    @Option(names = "--batch-size", defaultValue = "64")
+    @Option(names = "--batch-size", defaultValue = "64", description = "Most examples per forward pass. Default: ${DEFAULT-VALUE}.")
     int batchSize;
+
+    @Mixin
+    TokenBudgetOption budget = new TokenBudgetOption();
 
     @Mixin
     DataOptions columns = new DataOptions();
@@ -51,7 +54,8 @@ final class PredictCommand implements Callable<Integer> {
             if (model.task() == Task.RETRIEVAL) {
                 throw new GraftException(adapter.adapter + ": a retrieval adapter predicts embeddings; use it with graft embed after export --merge");
             }
-            List<Prediction> predictions = Predictions.of(model).batchSize(batchSize).engine(engine.choice()).columns(columns.reader()).run(input);
+            List<Prediction> predictions = Predictions.of(model).batchSize(batchSize).maxBatchTokens(budget.maxBatchTokens)
+                    .engine(engine.choice()).columns(columns.reader()).run(input);
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < predictions.size(); i++) {
                 sb.append(Output.COMPACT.writeValueAsString(row(i, predictions.get(i)))).append('\n');

@@ -79,6 +79,9 @@ final class RankCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Token limit per text (default: each model's own).")
     Integer maxLength;
 
+    @Mixin
+    TokenBudgetOption budget = new TokenBudgetOption();
+
     @Option(names = "--plot", paramLabel = "PNG", description = "Write a bar chart of the ranking.")
     Path plot;
 
@@ -116,7 +119,7 @@ final class RankCommand implements Callable<Integer> {
         }
         ModelRanker.Options o = ModelRanker.Options.builder().metrics(metrics == null ? Estimators.names() : metrics)
                 .layers(layers).teamSize(team).teamMetric(teamMetric).pooling(pooling == null ? null : Pooling.parse(pooling))
-                .maxLength(maxLength).build();
+                .maxLength(maxLength).maxBatchTokens(budget.maxBatchTokens).build();
         PrintWriter err = spec.commandLine().getErr();
         if (ids.isEmpty() && adapters.isEmpty()) {
             throw new GraftException("give candidates with --models (ids, directories or 'all') and/or --adapters");

@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -100,6 +101,35 @@ class CliTest {
         Run column = run("embed", "--model", "all-minilm-l6-v2", "--input", good.toString(), "--text-column", "body", "--output", dir.resolve("o.npy").toString());
         assertEquals(1, column.err().strip().lines().count(), "no stack trace once --verbose is gone: " + column.err());
         assertTrue(column.err().contains("no column 'body'"), column.err());
+    }
+
+    @Test
+    void theTokenBudgetIsAnOptionOfEveryBatchedInferenceCommandAndChangesNoVector() throws Exception {
+        for (String command : new String[] {"embed", "predict", "eval", "features", "rank"}) {
+            Run r = run(command, "--help");
+            assertTrue(r.out().contains("--max-batch-tokens=N"), command + ": " + r.out());
+        }
+        Path model = tinyModel(dir);
+        Path txt = dir.resolve("in.txt");
+        Files.writeString(txt, "the cat sat on the mat and the dog sat on the cat\ndog\na good dog on a good mat\n");
+        assertEquals(0, run("embed", "--model", model.toString(), "--input", txt.toString(), "--output", dir.resolve("a.jsonl").toString()).code());
+        Run small = run("embed", "--model", model.toString(), "--input", txt.toString(), "--max-batch-tokens", "8",
+                "--output", dir.resolve("b.jsonl").toString());
+        assertEquals(0, small.code(), small.err());
+        List<String> a = Files.readAllLines(dir.resolve("a.jsonl"));
+        List<String> b = Files.readAllLines(dir.resolve("b.jsonl"));
+        ObjectMapper json = new ObjectMapper();
+        for (int i = 0; i < a.size(); i++) {
+            JsonNode x = json.readTree(a.get(i)).get("embedding");
+            JsonNode y = json.readTree(b.get(i)).get("embedding");
+            for (int h = 0; h < x.size(); h++) {
+                assertEquals(x.get(h).asDouble(), y.get(h).asDouble(), 1e-5, "text " + i);
+            }
+        }
+        Run zero = run("embed", "--model", model.toString(), "--input", txt.toString(), "--max-batch-tokens", "0",
+                "--output", dir.resolve("c.jsonl").toString());
+        assertEquals(1, zero.code());
+        assertEquals("graft: --max-batch-tokens must be ≥ 1, got 0", zero.err().strip());
     }
 
     @Test

@@ -5,15 +5,15 @@ import ai.djl.ndarray.types.DataType;
 import dev.graft.GraftException;
 import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Progress;
+import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
- * Turns texts into sentence vectors with a loaded {@link EncoderModel}: tokenise, sort by length, pad per batch,
- * run the encoder without gradients, pool, optionally normalise; results come back in the caller's order.
+ * Turns texts into sentence vectors with a loaded {@link EncoderModel}: tokenise, sort by length, cut batches by
+ * {@link EmbedOptions#batcher() the token budget}, pad per batch, run the encoder without gradients, pool, optionally
+ * normalise; results come back in the caller's order.
  */
 public final class Embedder {
     /** Texts tokenised and sorted together; bounds memory for huge inputs while keeping batches length-homogeneous. */
@@ -86,23 +86,19 @@ public final class Embedder {
                 chunk.add(options.prefix().isEmpty() ? t : options.prefix() + t);
             }
             List<TokenizedText> tokens = model.tokenizer().encodeAll(chunk, options.maxLength());
-            // Longest first: the largest batch shapes come first, so memory peaks early and predictably.
-            int[] order = IntStream.range(0, tokens.size()).boxed()
-                    .sorted(Comparator.comparingInt((Integer i) -> -tokens.get(i).length()).thenComparingInt(i -> i))
-                    .mapToInt(Integer::intValue).toArray();
-            for (int b = 0; b < order.length; b += options.batchSize()) {
-                int n = Math.min(options.batchSize(), order.length - b);
-                List<TokenizedText> batch = new ArrayList<>(n);
-                for (int k = 0; k < n; k++) {
-                    batch.add(tokens.get(order[b + k]));
+            for (TokenBudgetBatcher.Batch b : options.batcher().plan(tokens)) {
+                int[] idx = b.indices();
+                List<TokenizedText> batch = new ArrayList<>(idx.length);
+                for (int i : idx) {
+                    batch.add(tokens.get(i));
                 }
                 List<float[][]> vectors = embedBatch(batch, allLayers);
                 for (int l = 0; l < layers; l++) {
-                    for (int k = 0; k < n; k++) {
-                        out.get(l)[start + order[b + k]] = vectors.get(l)[k];
+                    for (int k = 0; k < idx.length; k++) {
+                        out.get(l)[start + idx[k]] = vectors.get(l)[k];
                     }
                 }
-                progress.advance(n);
+                progress.advance(idx.length);
             }
         }
         progress.finish();

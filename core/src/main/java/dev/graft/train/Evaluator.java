@@ -1,8 +1,8 @@
 package dev.graft.train;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import dev.graft.model.TokenBatch;
+import dev.graft.model.BatchedRows;
+import dev.graft.model.Pooling;
+import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,14 +24,23 @@ public final class Evaluator {
         };
     }
 
-    /** Metrics of {@code model} on {@code examples} (plus "examples"). */
+    /** As {@link #evaluate(TaskModel, List, int, TokenBudgetBatcher)} with the default token budget. */
     public static Map<String, Double> evaluate(TaskModel model, List<Example> examples, int maxLength, int batchSize) {
+        return evaluate(model, examples, maxLength, TokenBudgetBatcher.withBatchSize(batchSize));
+    }
+
+    /**
+     * Metrics of {@code model} on {@code examples} (plus "examples").
+     *
+     * @param batcher how examples are cut into batches (a token budget and a batch size)
+     */
+    public static Map<String, Double> evaluate(TaskModel model, List<Example> examples, int maxLength, TokenBudgetBatcher batcher) {
         model.base().checkMaxLength(maxLength); // retrieval tokenises without TaskModel.tokenize
         LabelSpace labels = model.labels();
         Map<String, Double> out = new LinkedHashMap<>();
         switch (model.task()) {
             case CLASSIFICATION -> {
-                float[][] p = model.predict(examples, maxLength, batchSize);
+                float[][] p = model.predict(examples, maxLength, batcher);
                 int[] gold = new int[examples.size()];
                 int[] pred = new int[examples.size()];
                 for (int i = 0; i < gold.length; i++) {
@@ -41,7 +50,7 @@ public final class Evaluator {
                 out.putAll(Metrics.classification(gold, pred, labels.names().size()));
             }
             case MULTI_LABEL -> {
-                float[][] p = model.predict(examples, maxLength, batchSize);
+                float[][] p = model.predict(examples, maxLength, batcher);
                 boolean[][] gold = new boolean[examples.size()][];
                 boolean[][] pred = new boolean[examples.size()][];
                 for (int i = 0; i < gold.length; i++) {
@@ -56,7 +65,7 @@ public final class Evaluator {
                 out.putAll(Metrics.multiLabel(gold, pred));
             }
             case REGRESSION -> {
-                float[][] p = model.predict(examples, maxLength, batchSize);
+                float[][] p = model.predict(examples, maxLength, batcher);
                 double[] gold = new double[examples.size()];
                 double[] pred = new double[examples.size()];
                 for (int i = 0; i < gold.length; i++) {
@@ -65,22 +74,22 @@ public final class Evaluator {
                 }
                 out.putAll(Metrics.regression(gold, pred));
             }
-            case RETRIEVAL -> out.putAll(Metrics.retrieval(retrievalScores(model, examples, maxLength, batchSize)));
+            case RETRIEVAL -> out.putAll(Metrics.retrieval(retrievalScores(model, examples, maxLength, batcher)));
         }
         out.put("examples", (double) examples.size());
         return out;
     }
 
     /** Cosine similarity of every query (text) with every positive (pair): [queries][positives]. */
-    static float[][] retrievalScores(TaskModel model, List<Example> examples, int maxLength, int batchSize) {
+    static float[][] retrievalScores(TaskModel model, List<Example> examples, int maxLength, TokenBudgetBatcher batcher) {
         List<String> queries = new ArrayList<>();
         List<String> passages = new ArrayList<>();
         for (Example e : examples) {
             queries.add(e.text());
             passages.add(e.pair() == null ? "" : e.pair());
         }
-        float[][] q = embed(model, model.base().tokenizer().encodeAll(queries, maxLength), batchSize);
-        float[][] p = embed(model, model.base().tokenizer().encodeAll(passages, maxLength), batchSize);
+        float[][] q = embed(model, model.base().tokenizer().encodeAll(queries, maxLength), batcher);
+        float[][] p = embed(model, model.base().tokenizer().encodeAll(passages, maxLength), batcher);
         float[][] s = new float[q.length][p.length];
         for (int i = 0; i < q.length; i++) {
             for (int j = 0; j < p.length; j++) {
@@ -94,20 +103,9 @@ public final class Evaluator {
         return s;
     }
 
-    private static float[][] embed(TaskModel model, List<TokenizedText> tokens, int batchSize) {
-        float[][] out = new float[tokens.size()][];
-        for (int start = 0; start < tokens.size(); start += batchSize) {
-            int end = Math.min(tokens.size(), start + batchSize);
-            try (NDManager scope = model.base().manager().newSubManager()) {
-                NDArray v = dev.graft.model.Pooling.normalizeRows(model.pooled(TokenBatch.of(tokens.subList(start, end), scope), false));
-                int h = (int) v.getShape().get(1);
-                float[] flat = v.toFloatArray();
-                for (int i = start; i < end; i++) {
-                    out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * h, (i - start + 1) * h);
-                }
-            }
-        }
-        return out;
+    /** Normalised pooled vectors, [texts][hidden], in input order. */
+    private static float[][] embed(TaskModel model, List<TokenizedText> tokens, TokenBudgetBatcher batcher) {
+        return BatchedRows.of(model.base().manager(), tokens, batcher, in -> Pooling.normalizeRows(model.pooled(in, false)));
     }
 
     static int argmax(float[] x) {

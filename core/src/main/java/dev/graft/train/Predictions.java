@@ -4,6 +4,7 @@ import dev.graft.GraftException;
 import dev.graft.model.InferenceEngine;
 import dev.graft.model.engine.EngineChoice;
 import dev.graft.model.engine.InferenceEngines;
+import dev.graft.text.TokenBudgetBatcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,12 +21,14 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * Unset values take the CLI's defaults: batch 64, columns {@code text} and {@code text_pair} with labels optional.
+ * Unset values take the CLI's defaults: at most 64 examples and {@value TokenBudgetBatcher#DEFAULT_MAX_BATCH_TOKENS}
+ * padded tokens per batch ({@link TokenBudgetBatcher}), columns {@code text} and {@code text_pair} with labels optional.
  * Texts are cut at the model's own {@link TaskModel#maxLength()} (set it on the model to change it).
  */
 public final class Predictions {
     private final TaskModel model;
     private int batchSize = 64;
+    private int maxBatchTokens = TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS;
     private ExampleFiles.Reader columns = ExampleFiles.reader().labelsRequired(false);
     private EngineChoice engine = EngineChoice.PYTORCH;
 
@@ -38,7 +41,7 @@ public final class Predictions {
         return new Predictions(model);
     }
 
-    /** Examples per forward pass. */
+    /** The most examples per forward pass. */
     public Predictions batchSize(int n) {
         if (n < 1) {
             throw new GraftException("batch size must be at least 1, got " + n);
@@ -54,6 +57,16 @@ public final class Predictions {
      */
     public Predictions engine(EngineChoice choice) {
         this.engine = Objects.requireNonNull(choice, "engine");
+        return this;
+    }
+
+    /**
+     * The most padded tokens per forward pass (examples × the batch's longest example): long examples go in smaller
+     * batches ({@code --max-batch-tokens}).
+     */
+    public Predictions maxBatchTokens(int tokens) {
+        new TokenBudgetBatcher(tokens, batchSize); // validates, naming the option
+        this.maxBatchTokens = tokens;
         return this;
     }
 
@@ -80,7 +93,7 @@ public final class Predictions {
         // [n, classes] or [n, 1]
         float[][] scores;
         try (InferenceEngine e = openEngine()) {
-            scores = model.predict(examples, model.maxLength(), batchSize, e);
+            scores = model.predict(examples, model.maxLength(), new TokenBudgetBatcher(maxBatchTokens, batchSize), e);
         }
         List<String> classes = model.labels().names();
         List<Prediction> out = new ArrayList<>(examples.size());

@@ -2,11 +2,11 @@ package dev.graft.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
+import dev.graft.model.BatchedRows;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.EncoderOutput;
@@ -16,6 +16,7 @@ import dev.graft.model.TokenBatch;
 import dev.graft.model.TokenIds;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.PeftMethod;
+import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -145,23 +146,16 @@ public final class TaskModel implements AutoCloseable {
     /**
      * The adapted encoder's pooled representation of each example (what the head reads), in input order.
      *
+     * @param batcher how examples are cut into batches (a token budget and a batch size)
      * @return [examples][hidden]
      */
+    public float[][] embed(List<Example> examples, int maxLength, TokenBudgetBatcher batcher) {
+        return BatchedRows.of(base.manager(), tokenize(examples, maxLength), batcher, in -> pooled(in, false));
+    }
+
+    /** As {@link #embed(List, int, TokenBudgetBatcher)} with the default token budget and at most {@code batchSize} examples per batch. */
     public float[][] embed(List<Example> examples, int maxLength, int batchSize) {
-        List<TokenizedText> tokens = tokenize(examples, maxLength);
-        float[][] out = new float[examples.size()][];
-        for (int start = 0; start < tokens.size(); start += batchSize) {
-            int end = Math.min(tokens.size(), start + batchSize);
-            try (NDManager scope = base.manager().newSubManager()) {
-                NDArray pooled = pooled(TokenBatch.of(tokens.subList(start, end), scope), false);
-                int h = (int) pooled.getShape().get(1);
-                float[] flat = pooled.toType(DataType.FLOAT32, false).toFloatArray();
-                for (int i = start; i < end; i++) {
-                    out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * h, (i - start + 1) * h);
-                }
-            }
-        }
-        return out;
+        return embed(examples, maxLength, TokenBudgetBatcher.withBatchSize(batchSize));
     }
 
     /** As {@link #embed(List, int, int)} at the model's own {@link #maxLength()}. */
@@ -202,18 +196,29 @@ public final class TaskModel implements AutoCloseable {
         return this;
     }
 
-    /** Per-example predictions in input order: class probabilities, label probabilities, or the value. */
+    /**
+     * Per-example predictions in input order: class probabilities, label probabilities, or the value.
+     *
+     * @param batcher how examples are cut into batches (a token budget and a batch size)
+     * @return [examples][C]
+     */
+    public float[][] predict(List<Example> examples, int maxLength, TokenBudgetBatcher batcher) {
+        return predict(examples, maxLength, batcher, null);
+    }
+
+    /** As {@link #predict(List, int, TokenBudgetBatcher)} with the default token budget and at most {@code batchSize} examples per batch. */
     public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
-        return predict(examples, maxLength, batchSize, null);
+        return predict(examples, maxLength, TokenBudgetBatcher.withBatchSize(batchSize));
     }
 
     /**
-     * As {@link #predict(List, int, int)}, with the pooled representations computed by {@code engine} (an engine of
-     * the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on PyTorch.
+     * As {@link #predict(List, int, TokenBudgetBatcher)}, with the pooled representations computed by {@code engine}
+     * (an engine of the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on
+     * PyTorch.
      *
      * @throws GraftException if an engine is given but the adapter changes the encoder ({@link #encoderUnchanged()})
      */
-    public float[][] predict(List<Example> examples, int maxLength, int batchSize, InferenceEngine engine) {
+    public float[][] predict(List<Example> examples, int maxLength, TokenBudgetBatcher batcher, InferenceEngine engine) {
         if (task == Task.RETRIEVAL) {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
         }
@@ -221,26 +226,15 @@ public final class TaskModel implements AutoCloseable {
             throw new GraftException("the " + method.name() + " adapter changes the encoder, so the base model's "
                     + engine.name() + " engine cannot compute it; predict on PyTorch");
         }
-        List<TokenizedText> tokens = tokenize(examples, maxLength);
-        float[][] out = new float[examples.size()][];
-        for (int start = 0; start < tokens.size(); start += batchSize) {
-            int end = Math.min(tokens.size(), start + batchSize);
-            try (NDManager scope = base.manager().newSubManager()) {
-                NDArray logits = engine == null ? forward(TokenBatch.of(tokens.subList(start, end), scope), false)
-                        : head.forward(pooledBy(engine, tokens.subList(start, end), scope), false);
-                NDArray probs = switch (task) {
-                    case CLASSIFICATION -> logits.softmax(1);
-                    case MULTI_LABEL -> logits.getNDArrayInternal().sigmoid();
-                    default -> logits;
-                };
-                int c = (int) probs.getShape().get(1);
-                float[] flat = probs.toType(DataType.FLOAT32, false).toFloatArray();
-                for (int i = start; i < end; i++) {
-                    out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * c, (i - start + 1) * c);
-                }
-            }
-        }
-        return out;
+        return BatchedRows.ofTexts(base.manager(), tokenize(examples, maxLength), batcher, (batch, scope) -> {
+            NDArray logits = engine == null ? forward(TokenBatch.of(batch, scope), false)
+                    : head.forward(pooledBy(engine, batch, scope), false);
+            return switch (task) {
+                case CLASSIFICATION -> logits.softmax(1);
+                case MULTI_LABEL -> logits.getNDArrayInternal().sigmoid();
+                default -> logits;
+            };
+        });
     }
 
     /** The head's input from another engine: [B, H] in {@code scope}. */

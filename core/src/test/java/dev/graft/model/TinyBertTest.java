@@ -65,6 +65,60 @@ class TinyBertTest {
     }
 
     @Test
+    void embeddingsDoNotDependOnTheTokenBudget() {
+        // long and short texts mixed: small budgets put long texts alone and short ones together
+        try (EncoderModel m = TinyBert.create(dir, 8)) {
+            List<String> texts = List.of("the cat sat on the mat ".repeat(6), "dog", "", "i love java very very much",
+                    "a red and blue and green film ".repeat(3), "bad", "good mat", "the dog sat on the cat ".repeat(9));
+            EmbedOptions base = EmbedOptions.defaults(m);
+            float[][] alone = new Embedder(m, base.withBatchSize(1)).embed(texts);
+            List<float[][]> aloneLayers = new Embedder(m, base.withBatchSize(1)).embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
+            for (int budget : new int[] {1, 16, 40, 100, 1 << 20}) {
+                Embedder e = new Embedder(m, base.withBatchSize(4).withMaxBatchTokens(budget));
+                assertClose(alone, e.embed(texts), "budget " + budget);
+                List<float[][]> layers = e.embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
+                for (int l = 0; l < layers.size(); l++) {
+                    assertClose(aloneLayers.get(l), layers.get(l), "budget " + budget + ", layer " + l);
+                }
+            }
+            GraftException bad = assertThrows(GraftException.class, () -> base.withMaxBatchTokens(0));
+            assertEquals("--max-batch-tokens must be ≥ 1, got 0", bad.getMessage());
+        }
+    }
+
+    @Test
+    void attentionInBlocksOfTextsGivesTheSameVectors() {
+        try (EncoderModel m = TinyBert.create(dir, 9)) {
+            List<String> texts = List.of("the cat sat on the mat ".repeat(5), "dog", "", "i love java very very much",
+                    "a red and blue and green film ".repeat(2), "bad", "good mat");
+            Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(8));
+            float[][] whole = e.embed(texts);
+            List<float[][]> wholeLayers = e.embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
+            try {
+                for (long bytes : new long[] {1, 20_000, 60_000}) { // one text per block, then a few
+                    dev.graft.model.bert.BertSelfAttention.blockBytes(bytes);
+                    assertClose(whole, e.embed(texts), bytes + " bytes per block");
+                    List<float[][]> layers = e.embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
+                    for (int l = 0; l < layers.size(); l++) {
+                        assertClose(wholeLayers.get(l), layers.get(l), bytes + " bytes per block, layer " + l);
+                    }
+                }
+            } finally {
+                dev.graft.model.bert.BertSelfAttention.blockBytes(0);
+            }
+        }
+    }
+
+    private static void assertClose(float[][] expected, float[][] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            for (int h = 0; h < expected[i].length; h++) {
+                assertEquals(expected[i][h], actual[i][h], 1e-5, what + ", text " + i);
+            }
+        }
+    }
+
+    @Test
     void poolingModesAndNormalisation() {
         try (EncoderModel m = TinyBert.create(dir, 3)) {
             List<String> texts = List.of("the good movie", "a terrible film");

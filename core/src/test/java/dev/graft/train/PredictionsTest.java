@@ -53,6 +53,20 @@ class PredictionsTest {
                 assertEquals(1.0, sum, 1e-5);
                 assertTrue(model.labels().names().contains(q.label()));
             }
+            // the token budget changes only how rows are batched, never what they predict or their order
+            List<Example> mixed = List.of(new Example("the cat sat on the mat ".repeat(8), null, null, "x"),
+                    new Example("dog", null, null, "x"), new Example("a good film ".repeat(4), null, null, "x"),
+                    new Example("bad", null, null, "x"));
+            List<Prediction> alone = Predictions.of(model).batchSize(1).run(mixed);
+            List<Prediction> budgeted = Predictions.of(model).batchSize(8).maxBatchTokens(20).run(mixed);
+            for (int i = 0; i < mixed.size(); i++) {
+                assertEquals(mixed.get(i), budgeted.get(i).example());
+                for (String label : model.labels().names()) {
+                    assertEquals(alone.get(i).probabilities().get(label), budgeted.get(i).probabilities().get(label), 1e-5);
+                }
+            }
+            GraftException budget = assertThrows(GraftException.class, () -> Predictions.of(model).maxBatchTokens(0));
+            assertEquals("--max-batch-tokens must be ≥ 1, got 0", budget.getMessage());
             GraftException missing = assertThrows(GraftException.class, () -> Predictions.of(model).run(csv));
             assertTrue(missing.getMessage().contains("text"), missing.getMessage());
             assertThrows(GraftException.class, () -> Predictions.of(model).batchSize(0));

@@ -13,6 +13,7 @@ import dev.graft.select.Estimators;
 import dev.graft.select.Leep;
 import dev.graft.select.Nce;
 import dev.graft.select.TeamSelection;
+import dev.graft.text.TokenBudgetBatcher;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,9 +33,10 @@ public final class ModelRanker {
      * @param teamMetric the estimator that picks the team
      * @param pooling    null = each model's own pooling
      * @param maxLength  null = each model's own limit
+     * @param maxBatchTokens the most padded tokens per forward pass while extracting features ({@link TokenBudgetBatcher})
      */
     public record Options(List<String> metrics, boolean layers, int teamSize, String teamMetric, Pooling pooling,
-                          Integer maxLength) {
+                          Integer maxLength, int maxBatchTokens) {
         public Options {
             metrics = List.copyOf(metrics);
             if (metrics.isEmpty()) {
@@ -47,6 +49,13 @@ public final class ModelRanker {
             if (teamSize > 0) {
                 Estimators.byName(teamMetric);
             }
+            new TokenBudgetBatcher(maxBatchTokens, 1); // validates, naming --max-batch-tokens
+        }
+
+        /** Options with the default token budget. */
+        public Options(List<String> metrics, boolean layers, int teamSize, String teamMetric, Pooling pooling,
+                       Integer maxLength) {
+            this(metrics, layers, teamSize, teamMetric, pooling, maxLength, TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS);
         }
 
         /** Options with {@code graft rank}'s defaults: every estimator, no layers, no team, each model's pooling and limit. */
@@ -63,6 +72,7 @@ public final class ModelRanker {
         private String teamMetric = "logme";
         private Pooling pooling;
         private Integer maxLength;
+        private int maxBatchTokens = TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS;
 
         private Builder() {
         }
@@ -107,9 +117,18 @@ public final class ModelRanker {
             return this;
         }
 
-        /** @throws GraftException for an unknown estimator or a negative team size */
+        /**
+         * The most padded tokens per forward pass while extracting features (texts × the batch's longest text);
+         * default {@value TokenBudgetBatcher#DEFAULT_MAX_BATCH_TOKENS}.
+         */
+        public Builder maxBatchTokens(int tokens) {
+            this.maxBatchTokens = tokens;
+            return this;
+        }
+
+        /** @throws GraftException for an unknown estimator, a negative team size or a budget below 1 */
         public Options build() {
-            return new Options(metrics, layers, teamSize, teamMetric, pooling, maxLength);
+            return new Options(metrics, layers, teamSize, teamMetric, pooling, maxLength, maxBatchTokens);
         }
     }
 
@@ -157,7 +176,7 @@ public final class ModelRanker {
             try (EncoderModel m = EncoderModel.load(id)) {
                 // one --max-length for models of different sizes: each gets at most its own limit
                 Integer maxLength = o.maxLength() == null ? null : Math.min(o.maxLength(), m.info().maxPositions());
-                EmbedOptions eo = EmbedOptions.defaults(m, o.pooling(), maxLength);
+                EmbedOptions eo = EmbedOptions.defaults(m, o.pooling(), maxLength).withMaxBatchTokens(o.maxBatchTokens());
                 f = cache.get(m, data.texts(), eo, o.layers(), progress);
             }
             extraction += (System.nanoTime() - t0) / 1e9;
