@@ -208,14 +208,20 @@ public final class TaskModel implements AutoCloseable {
     }
 
     /**
-     * As {@link #predict(List, int, int)}, with the pooled representations computed by {@code engine} (an engine of
-     * the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on PyTorch.
+     * As {@link #predict(List, int, int)}, computed by {@code engine}: entirely, when the engine computes this model's
+     * head too ({@link InferenceEngine#hasTaskOutputs()}: the ONNX graph of this task model); otherwise the engine (of
+     * the base model, e.g. ONNX Runtime) computes the pooled representations and only the head runs here. Null runs
+     * the adapted encoder on PyTorch.
      *
-     * @throws GraftException if an engine is given but the adapter changes the encoder ({@link #encoderUnchanged()})
+     * @throws GraftException if an engine of the base model is given but the adapter changes the encoder
+     *                        ({@link #encoderUnchanged()})
      */
     public float[][] predict(List<Example> examples, int maxLength, int batchSize, InferenceEngine engine) {
         if (task == Task.RETRIEVAL) {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
+        }
+        if (engine != null && engine.hasTaskOutputs()) {
+            return predictOn(engine, tokenize(examples, maxLength), batchSize);
         }
         if (engine != null && !encoderUnchanged()) {
             throw new GraftException("the " + method.name() + " adapter changes the encoder, so the base model's "
@@ -239,6 +245,17 @@ public final class TaskModel implements AutoCloseable {
                     out[i] = java.util.Arrays.copyOfRange(flat, (i - start) * c, (i - start + 1) * c);
                 }
             }
+        }
+        return out;
+    }
+
+    /** The whole model run by {@code engine}, batch by batch: [examples][C]. */
+    private static float[][] predictOn(InferenceEngine engine, List<TokenizedText> tokens, int batchSize) {
+        float[][] out = new float[tokens.size()][];
+        for (int start = 0; start < tokens.size(); start += batchSize) {
+            int end = Math.min(tokens.size(), start + batchSize);
+            float[][] rows = engine.taskOutputs(TokenIds.pad(tokens.subList(start, end)));
+            System.arraycopy(rows, 0, out, start, rows.length);
         }
         return out;
     }
