@@ -84,12 +84,12 @@ public final class OnnxExportCache implements EncoderGraphExporter, TaskGraphExp
         try {
             export.accept(dir);
             WRITTEN.incrementAndGet();
+            LOG.info("exported {} to ONNX in {} ms: {}", what, (System.nanoTime() - start) / 1_000_000, dir);
         } catch (GraftException e) {
             if (!OnnxExporter.isExport(dir)) { // else another run wrote it first: use theirs
                 throw e;
             }
         }
-        LOG.info("exported {} to ONNX in {} ms: {}", what, (System.nanoTime() - start) / 1_000_000, dir);
         return file;
     }
 
