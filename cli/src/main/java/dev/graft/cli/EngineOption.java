@@ -9,9 +9,9 @@ import picocli.CommandLine.TypeConversionException;
 /** {@code --engine} for the commands that run a frozen encoder (embed, predict, features, rank). */
 final class EngineOption {
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "auto|onnxruntime|pytorch", converter = Parse.class,
-            description = "Inference engine: onnxruntime runs the model's ONNX graph (the bundled models have one),"
-                    + " pytorch its weights; auto (default) takes ONNX Runtime where a graph computes what is asked."
-                    + " Training always runs on PyTorch.")
+            description = "Inference engine: onnxruntime runs the model's ONNX graph (a bundled model's own; for a model"
+                    + " directory or an adapter, Graft's export, made on first use and cached), pytorch its weights;"
+                    + " auto (default) takes ONNX Runtime where a graph computes what is asked. Training always runs on PyTorch.")
     EngineChoice engine = EngineChoice.AUTO;
 
     EngineChoice choice() {

@@ -11,7 +11,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code --engine} on embed and predict: the engines agree, auto picks ONNX Runtime where a graph exists, errors are one line. */
+/**
+ * {@code --engine} on embed and predict: the engines agree (a head adapter on its base's graph, a LoRA adapter and a
+ * model directory on Graft's own exports), auto picks ONNX Runtime where a graph exists, errors are one line.
+ */
 class EngineCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -46,19 +49,23 @@ class EngineCliTest {
     }
 
     @Test
-    void onnxRuntimeWithoutAGraphFailsInOneLineAndAutoFallsBack() throws Exception {
+    void aModelDirectoryIsExportedForOnnxRuntimeAndAMisspeltEngineIsAUsageError() throws Exception {
         Path model = CliTest.tinyModel(dir);
         Path in = dir.resolve("in.txt");
         Files.writeString(in, "the cat\na good dog\n");
-        CliTest.Run ort = CliTest.run("embed", "--model", model.toString(), "--input", in.toString(), "--output",
-                dir.resolve("v.npy").toString(), "--engine", "onnxruntime");
-        assertEquals(1, ort.code());
-        assertEquals("graft: --engine onnxruntime: " + model + " has no ONNX graph (the bundled models have one; for a model"
-                + " directory export one with graft export --format onnx); use --engine pytorch or auto", ort.err().strip());
-        CliTest.Run auto = CliTest.run("embed", "--model", model.toString(), "--input", in.toString(), "--output",
-                dir.resolve("v.npy").toString(), "--json");
-        assertEquals(0, auto.code(), auto.err());
-        assertEquals("pytorch", JSON.readTree(auto.out()).get("engine").asText());
+        double[][] vectors = new double[2][];
+        String[] engines = {"onnxruntime", "pytorch"};
+        for (int e = 0; e < 2; e++) {
+            Path out = dir.resolve(engines[e] + ".jsonl");
+            CliTest.Run r = CliTest.run("embed", "--model", model.toString(), "--input", in.toString(), "--output",
+                    out.toString(), "--engine", engines[e], "--json");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(engines[e], JSON.readTree(r.out()).get("engine").asText());
+            vectors[e] = JSON.treeToValue(JSON.readTree(Files.readAllLines(out).get(1)).get("embedding"), double[].class);
+        }
+        for (int h = 0; h < vectors[0].length; h++) {
+            assertEquals(vectors[1][h], vectors[0][h], 1e-4, "dimension " + h);
+        }
         CliTest.Run bad = CliTest.run("embed", "--model", model.toString(), "--input", in.toString(), "--output",
                 dir.resolve("v.npy").toString(), "--engine", "tensorrt");
         assertEquals(2, bad.code());
@@ -66,7 +73,7 @@ class EngineCliTest {
     }
 
     @Test
-    void predictRunsAHeadAdapterOnOnnxRuntimeAndRefusesAnAdapterThatChangesTheEncoder() throws Exception {
+    void predictRunsAdaptersOnOnnxRuntimeAndRefusesLstInOneLine() throws Exception {
         StringBuilder csv = new StringBuilder("text,label\n");
         for (var e : dev.graft.train.ToyTasks.sentiment(24, 1)) {
             csv.append(e.text()).append(',').append(e.label()).append('\n');
@@ -92,13 +99,30 @@ class EngineCliTest {
         }
 
         Path model = CliTest.tinyModel(dir);
-        Path lora = dir.resolve("lora");
-        assertEquals(0, CliTest.run("tune", "--model", model.toString(), "--train", train.toString(), "--method", "lora",
-                "--updates", "2", "--no-holdout", "--no-probe-init", "--max-length", "16", "--quiet", "--output", lora.toString()).code());
-        CliTest.Run refused = CliTest.run("predict", "--model", model.toString(), "--adapter", lora.toString(), "--input",
-                train.toString(), "--output", dir.resolve("p.jsonl").toString(), "--engine", "onnxruntime");
-        assertEquals(1, refused.code());
-        assertTrue(refused.err().startsWith("graft: --engine onnxruntime: the lora adapter changes the encoder"), refused.err());
+        for (String method : new String[] {"lora", "lst"}) {
+            Path adapter = dir.resolve(method);
+            assertEquals(0, CliTest.run("tune", "--model", model.toString(), "--train", train.toString(), "--method", method,
+                    "--updates", "2", "--no-holdout", "--no-probe-init", "--max-length", "16", "--quiet", "--output",
+                    adapter.toString()).code());
+            double[][] adapted = new double[2][];
+            for (int e = 0; e < 2; e++) {
+                Path out = dir.resolve(method + "-" + engines[e] + ".jsonl");
+                CliTest.Run p = CliTest.run("predict", "--model", model.toString(), "--adapter", adapter.toString(),
+                        "--input", train.toString(), "--output", out.toString(), "--engine", engines[e]);
+                if (method.equals("lst") && e == 0) {
+                    assertEquals(1, p.code());
+                    assertEquals("graft: --engine onnxruntime: the lst method has no ONNX form (it runs its own forward pass);"
+                            + " use --engine pytorch or auto", p.err().strip());
+                    continue;
+                }
+                assertEquals(0, p.code(), p.err());
+                adapted[e] = Files.readAllLines(out).stream()
+                        .mapToDouble(l -> readTree(l).get("probabilities").elements().next().asDouble()).toArray();
+            }
+            for (int i = 0; method.equals("lora") && i < adapted[0].length; i++) {
+                assertEquals(adapted[1][i], adapted[0][i], 1e-4, "lora on onnxruntime, example " + i);
+            }
+        }
     }
 
     private static JsonNode readTree(String line) {

@@ -48,6 +48,26 @@ public interface InferenceEngine extends AutoCloseable {
         return layer == 0 && p == Pooling.CLS ? Pooling.MEAN : p;
     }
 
+    /**
+     * Whether {@link #taskOutputs} is available: the engine computes a task head too (the ONNX graph of an exported
+     * task model), so that prediction runs entirely on it.
+     */
+    default boolean hasTaskOutputs() {
+        return false;
+    }
+
+    /**
+     * The task head's outputs: class probabilities (softmax), label probabilities (sigmoid) or, for regression, the
+     * value, as {@code TaskModel.predict} returns them.
+     *
+     * @param batch [B, T] padded inputs
+     * @return [B][C]
+     * @throws dev.graft.GraftException if {@link #hasTaskOutputs()} is false
+     */
+    default float[][] taskOutputs(TokenIds batch) {
+        throw new dev.graft.GraftException("the " + name() + " engine computes no task head; predict with the task model");
+    }
+
     /** Frees what the engine holds (an ONNX Runtime session; nothing for PyTorch, whose weights the model owns). */
     @Override
     void close();

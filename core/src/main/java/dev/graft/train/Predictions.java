@@ -4,11 +4,13 @@ import dev.graft.GraftException;
 import dev.graft.model.InferenceEngine;
 import dev.graft.model.engine.EngineChoice;
 import dev.graft.model.engine.InferenceEngines;
+import dev.graft.model.engine.OnnxGraphSource;
 import dev.graft.text.TokenBudgetBatcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Predicts with a loaded {@link TaskModel} — what {@code graft predict} does:
@@ -26,6 +28,7 @@ import java.util.Objects;
  * Texts are cut at the model's own {@link TaskModel#maxLength()} (set it on the model to change it).
  */
 public final class Predictions {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Predictions.class);
     private final TaskModel model;
     private int batchSize = 64;
     private int maxBatchTokens = TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS;
@@ -51,9 +54,11 @@ public final class Predictions {
     }
 
     /**
-     * Which engine computes the encoder ({@code --engine}; PyTorch unless set). Another engine runs the base model's
-     * graph, so it serves adapters that leave the encoder unchanged (a {@code head} adapter); {@code auto} uses
-     * PyTorch for the others, {@code onnxruntime} refuses them.
+     * Which engine runs the model ({@code --engine}; PyTorch unless set). On ONNX Runtime a {@code head} adapter runs
+     * on its base model's graph with the head here; any other adapter whose method has an ONNX form runs entirely on
+     * its own graph, exported on first use and cached by its weights ({@link TaskGraphExporter}: exporting folds LoRA,
+     * (IA)³, BitFit and full fine-tuning into the base model's weights in place). A method without an ONNX form (LST)
+     * runs on PyTorch under {@code auto} and is refused under {@code onnxruntime}.
      */
     public Predictions engine(EngineChoice choice) {
         this.engine = Objects.requireNonNull(choice, "engine");
@@ -103,16 +108,38 @@ public final class Predictions {
         return out;
     }
 
-    /** The base model's engine, or null for the adapted encoder on PyTorch. */
+    /** The engine that runs the model (or its encoder), or null for the adapted encoder on PyTorch. */
     private InferenceEngine openEngine() {
-        if (engine == EngineChoice.PYTORCH || !model.encoderUnchanged() && engine == EngineChoice.AUTO) {
+        if (engine == EngineChoice.PYTORCH) {
             return null;
         }
-        if (!model.encoderUnchanged()) {
-            throw new GraftException("--engine onnxruntime: the " + model.method().name() + " adapter changes the encoder"
-                    + " and Graft has no ONNX graph of the adapted model (graft export --format onnx will write one);"
-                    + " use --engine pytorch or auto");
+        if (model.encoderUnchanged()) {
+            return InferenceEngines.open(model.base(), engine, model.pooling(), false);
         }
-        return InferenceEngines.open(model.base(), engine, model.pooling(), false);
+        String method = model.method().name();
+        if (!model.adaptation().exportsToOnnx()) {
+            if (engine == EngineChoice.AUTO) {
+                return null;
+            }
+            throw new GraftException("--engine onnxruntime: the " + method + " method has no ONNX form (it runs its own"
+                    + " forward pass); use --engine pytorch or auto");
+        }
+        Optional<TaskGraphExporter> exporter = TaskGraphExporter.find();
+        if (exporter.isEmpty()) {
+            if (engine == EngineChoice.AUTO) {
+                return null;
+            }
+            throw new GraftException("--engine onnxruntime: no ONNX exporter on the class path to export the " + method
+                    + " adapter (dev.graft.export); use --engine pytorch or auto");
+        }
+        try {
+            return InferenceEngines.openOnnx(OnnxGraphSource.read(exporter.get().export(model)), false);
+        } catch (GraftException e) {
+            if (engine == EngineChoice.AUTO) {
+                LOG.info("the {} adapter runs on PyTorch: {}", method, e.getMessage());
+                return null;
+            }
+            throw new GraftException("--engine onnxruntime: " + e.getMessage() + "; use --engine pytorch or auto", e);
+        }
     }
 }

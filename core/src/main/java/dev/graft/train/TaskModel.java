@@ -212,15 +212,23 @@ public final class TaskModel implements AutoCloseable {
     }
 
     /**
-     * As {@link #predict(List, int, TokenBudgetBatcher)}, with the pooled representations computed by {@code engine}
-     * (an engine of the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on
-     * PyTorch.
+     * As {@link #predict(List, int, TokenBudgetBatcher)}, computed by {@code engine}: entirely, when the engine computes this model's
+     * head too ({@link InferenceEngine#hasTaskOutputs()}: the ONNX graph of this task model); otherwise the engine (of
+     * the base model, e.g. ONNX Runtime) computes the pooled representations and only the head runs here. Null runs
+     * the adapted encoder on PyTorch.
      *
-     * @throws GraftException if an engine is given but the adapter changes the encoder ({@link #encoderUnchanged()})
+     * @throws GraftException if an engine of the base model is given but the adapter changes the encoder
+     *                        ({@link #encoderUnchanged()})
      */
     public float[][] predict(List<Example> examples, int maxLength, TokenBudgetBatcher batcher, InferenceEngine engine) {
         if (task == Task.RETRIEVAL) {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
+        }
+        if (engine != null && engine.hasTaskOutputs()) {
+            return predictOn(engine, tokenize(examples, maxLength), batchSize);
+        }
+        if (engine != null && engine.hasTaskOutputs()) {
+            return predictOn(engine, tokenize(examples, maxLength), batcher);
         }
         if (engine != null && !encoderUnchanged()) {
             throw new GraftException("the " + method.name() + " adapter changes the encoder, so the base model's "
@@ -235,6 +243,23 @@ public final class TaskModel implements AutoCloseable {
                 default -> logits;
             };
         });
+    }
+
+    /** The whole model run by {@code engine}, batch by batch: [examples][C] in the examples' order. */
+    private static float[][] predictOn(InferenceEngine engine, List<TokenizedText> tokens, TokenBudgetBatcher batcher) {
+        float[][] out = new float[tokens.size()][];
+        for (TokenBudgetBatcher.Batch b : batcher.plan(tokens)) {
+            int[] idx = b.indices();
+            List<TokenizedText> batch = new ArrayList<>(idx.length);
+            for (int i : idx) {
+                batch.add(tokens.get(i));
+            }
+            float[][] rows = engine.taskOutputs(TokenIds.pad(batch));
+            for (int k = 0; k < idx.length; k++) {
+                out[idx[k]] = rows[k];
+            }
+        }
+        return out;
     }
 
     /** The head's input from another engine: [B, H] in {@code scope}. */

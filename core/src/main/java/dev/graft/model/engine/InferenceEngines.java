@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Chooses and opens the engine for frozen inference on a model ({@code --engine auto|onnxruntime|pytorch}).
  *
- * <p>An ONNX graph exists for a bundled model (the export its weights were imported from, in its langchain4j jar). A
- * model directory has none until {@code graft export --format onnx} writes one; {@link #open(EncoderModel,
- * OnnxGraphSource, EngineChoice, Pooling, boolean)} takes such a graph. {@code auto} picks ONNX Runtime whenever the
- * graph computes what is asked, PyTorch otherwise.
+ * <p>A bundled model's graph is the export its weights were imported from (in its langchain4j jar, cached as a file
+ * beside the cached model); a model directory's graph is exported once by Graft ({@link EncoderGraphExporter}, cached
+ * under Graft's cache keyed by the weights); {@link #open(EncoderModel, OnnxGraphSource, EngineChoice, Pooling,
+ * boolean)} takes any other graph, e.g. one {@code graft export --format onnx} wrote. {@code auto} picks ONNX Runtime
+ * whenever the graph computes what is asked, PyTorch otherwise.
  */
 public final class InferenceEngines {
     private static final Logger LOG = LoggerFactory.getLogger(InferenceEngines.class);
@@ -37,7 +38,17 @@ public final class InferenceEngines {
         if (choice == EngineChoice.PYTORCH) {
             return new PytorchEngine(model);
         }
-        return open(model, graphOf(model).orElse(null), choice, pooling, allLayers);
+        OnnxGraphSource graph;
+        try {
+            graph = graphOf(model).orElse(null);
+        } catch (GraftException e) {
+            if (choice == EngineChoice.ONNXRUNTIME) {
+                throw new GraftException("--engine onnxruntime: " + e.getMessage() + "; use --engine pytorch or auto", e);
+            }
+            LOG.info("{}: no ONNX graph ({}); running on PyTorch", model.info().id(), e.getMessage());
+            return new PytorchEngine(model);
+        }
+        return open(model, graph, choice, pooling, allLayers);
     }
 
     /**
@@ -70,15 +81,25 @@ public final class InferenceEngines {
             LOG.info("{}: its ONNX graph does not expose every layer's hidden state; per-layer features run on PyTorch", id);
             return new PytorchEngine(model);
         }
+        return openOnnx(graph, allLayers);
+    }
+
+    /** ONNX Runtime on {@code graph} with Graft's thread setting ({@code --threads}). */
+    public static OrtEngine openOnnx(OnnxGraphSource graph, boolean allLayers) {
         return OrtEngine.open(graph, OrtEngine.Settings.defaults(Engines.configuredThreadCount()), allLayers);
     }
 
-    /** The ONNX graph of a model's encoder, if Graft knows one: a bundled model's own export. */
+    /**
+     * The ONNX graph of a model's encoder: a bundled model's own export, else Graft's export of it (made once and
+     * cached) when the export layer is present.
+     *
+     * @throws GraftException if the model has no ONNX form or its graph cannot be cached
+     */
     public static Optional<OnnxGraphSource> graphOf(EncoderModel model) {
         Optional<BundledModel> b = model.bundled();
-        if (b.isEmpty()) {
-            return Optional.empty();
+        if (b.isPresent()) {
+            return Optional.of(OnnxGraphSource.read(BundledModels.onnxFile(b.get())));
         }
-        return Optional.of(OnnxGraphSource.of(BundledModels.onnxSource(b.get()), BundledModels.onnxBytes(b.get())));
+        return EncoderGraphExporter.find().map(e -> OnnxGraphSource.read(e.export(model)));
     }
 }

@@ -19,23 +19,31 @@ import java.util.Optional;
  * @param description     where the model comes from, for messages
  * @param bytes           the serialised ModelProto ({@code model.onnx}; external data is not supported)
  * @param lastHiddenState the [B, T, H] output
- * @param pooler          the [B, H] output of BERT's pooler (tanh(dense(CLS))), or null if the graph has none
+ * @param pooler          the [B, H] value of BERT's pooler (tanh(dense(CLS))), or null if the graph has none; may be an
+ *                        intermediate value (Graft's exports compute it but do not output it)
  * @param layerStates     the L + 1 hidden states [B, T, H] (embedding layer, then each transformer layer; the last is
  *                        {@code lastHiddenState}), which may be intermediate values that are not graph outputs; empty
  *                        when they could not be identified
- * @param logits          a classifier's [B, C] output, or null
+ * @param logits          a task head's [B, C] output (scores, or the value for regression), or null
+ * @param probabilities   a classifier's [B, C] probabilities (softmax, or sigmoid for multi-label), or null
+ * @param outputs         the graph's declared outputs; the other values above are intermediate and must be appended
+ *                        to the outputs before ONNX Runtime returns them ({@link GraphOutputs})
  */
 public record OnnxGraphSource(String description, byte[] bytes, String lastHiddenState, String pooler,
-                              List<String> layerStates, String logits) {
+                              List<String> layerStates, String logits, String probabilities, List<String> outputs) {
     /** Graph output names Graft's exporter writes (issue 14). */
     public static final String LAST_HIDDEN_STATE = "last_hidden_state";
     public static final String LOGITS = "logits";
+    public static final String PROBABILITIES = "probabilities";
+    /** The bias of BERT's pooler dense layer, by its Hugging Face name (the name Graft's exporter gives it). */
+    private static final String POOLER_BIAS = "pooler.dense.bias";
 
     public OnnxGraphSource {
         if (bytes == null || lastHiddenState == null) {
             throw new IllegalArgumentException("an ONNX graph source needs bytes and a last hidden state output");
         }
         layerStates = List.copyOf(layerStates);
+        outputs = List.copyOf(outputs);
     }
 
     /** Reads {@code file} and finds its outputs as {@link #of(String, byte[])} does. */
@@ -52,7 +60,9 @@ public record OnnxGraphSource(String description, byte[] bytes, String lastHidde
      * the output named {@code last_hidden_state}, else the output of the last layer's
      * {@code encoder.layer.<l>.output.LayerNorm}, else the first output; each layer's state is the value computed by
      * the node that adds (or applies) its output LayerNorm's bias ({@code embeddings.LayerNorm.bias} for the embedding
-     * layer); the pooler is an output computed by a Tanh node; logits an output named {@code logits}.
+     * layer), the last one being the last hidden state itself or its Identity (as Graft's exporter names it); the
+     * layers are not trusted otherwise (a prompt-tuned graph slices its virtual tokens off the last state); the pooler is an output computed by a Tanh node, else the Tanh applied to the {@code pooler.dense}
+     * layer's output (an intermediate value in Graft's exports); logits and probabilities the outputs so named.
      */
     public static OnnxGraphSource of(String description, byte[] bytes) {
         OnnxGraph g;
@@ -69,12 +79,31 @@ public record OnnxGraphSource(String description, byte[] bytes, String lastHidde
             throw new GraftException(description + ": the ONNX graph has no outputs");
         }
         if (!layers.isEmpty() && !layers.get(layers.size() - 1).equals(last)) {
-            layers = List.of(); // the layers found do not end in the output: do not trust them
+            String lastLayer = layers.get(layers.size() - 1);
+            if (g.producer(last).map(n -> n.opType().equals("Identity") && n.inputs().equals(List.of(lastLayer))).orElse(false)) {
+                // Graft's exporter names the last layer's state with an Identity node
+                layers = new ArrayList<>(layers.subList(0, layers.size() - 1));
+                layers.add(last);
+            } else {
+                layers = List.of(); // the layers found do not end in the output: do not trust them
+            }
         }
         String pooler = g.outputs().stream()
-                .filter(o -> g.producer(o).map(n -> n.opType().equals("Tanh")).orElse(false)).findFirst().orElse(null);
+                .filter(o -> g.producer(o).map(n -> n.opType().equals("Tanh")).orElse(false)).findFirst()
+                .or(() -> poolerValue(g)).orElse(null);
         String logits = g.outputs().contains(LOGITS) ? LOGITS : null;
-        return new OnnxGraphSource(description, bytes, last, pooler, layers, logits);
+        String probabilities = g.outputs().contains(PROBABILITIES) ? PROBABILITIES : null;
+        return new OnnxGraphSource(description, bytes, last, pooler, layers, logits, probabilities, g.outputs());
+    }
+
+    /** The output of the Tanh that follows the node adding {@code pooler.dense.bias}, if there is exactly one. */
+    private static Optional<String> poolerValue(OnnxGraph g) {
+        List<OnnxNode> dense = g.consumers(POOLER_BIAS);
+        if (dense.size() != 1) {
+            return Optional.empty();
+        }
+        List<OnnxNode> tanh = g.consumers(dense.get(0).outputs().get(0)).stream().filter(n -> n.opType().equals("Tanh")).toList();
+        return tanh.size() == 1 ? Optional.of(tanh.get(0).outputs().get(0)) : Optional.empty();
     }
 
     /** Embedding-layer and per-layer LayerNorm outputs, or an empty list if any is missing. */
@@ -102,7 +131,12 @@ public record OnnxGraphSource(String description, byte[] bytes, String lastHidde
 
     /** The same description and outputs without the model bytes, for holders that no longer need them. */
     public OnnxGraphSource outputsOnly() {
-        return new OnnxGraphSource(description, new byte[0], lastHiddenState, pooler, layerStates, logits);
+        return new OnnxGraphSource(description, new byte[0], lastHiddenState, pooler, layerStates, logits, probabilities, outputs);
+    }
+
+    /** Whether the graph computes a task head too ({@link #logits} or {@link #probabilities}). */
+    public boolean hasTaskOutputs() {
+        return logits != null || probabilities != null;
     }
 
     /** L, the number of transformer layers whose states are known (0 if none). */

@@ -75,7 +75,8 @@ public final class OrtEngine implements InferenceEngine {
      */
     public static OrtEngine open(OnnxGraphSource graph, Settings settings, boolean allLayers) {
         boolean layers = allLayers && graph.layers() > 0;
-        byte[] bytes = layers ? GraphOutputs.append(graph.bytes(), missingOutputs(graph)) : graph.bytes();
+        List<String> missing = missingOutputs(graph, layers);
+        byte[] bytes = missing.isEmpty() ? graph.bytes() : GraphOutputs.append(graph.bytes(), missing);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -95,13 +96,17 @@ public final class OrtEngine implements InferenceEngine {
         }
     }
 
-    /** Layer states that are intermediate values, not yet graph outputs. */
-    private static List<String> missingOutputs(OnnxGraphSource graph) {
-        Set<String> known = new LinkedHashSet<>(List.of(graph.lastHiddenState()));
+    /** The pooler and (with {@code layers}) the layer states that are intermediate values, not yet graph outputs. */
+    private static List<String> missingOutputs(OnnxGraphSource graph, boolean layers) {
+        Set<String> wanted = new LinkedHashSet<>();
         if (graph.pooler() != null) {
-            known.add(graph.pooler());
+            wanted.add(graph.pooler());
         }
-        return graph.layerStates().stream().filter(s -> !known.contains(s)).distinct().toList();
+        if (layers) {
+            wanted.addAll(graph.layerStates());
+        }
+        wanted.removeAll(graph.outputs());
+        return List.copyOf(wanted);
     }
 
     private void checkInputs() throws OrtException {
@@ -171,6 +176,34 @@ public final class OrtEngine implements InferenceEngine {
             result.add(pool(out.get(p == Pooling.POOLER ? pooler() : states.get(l)), batch, p, normalize));
         }
         return result;
+    }
+
+    @Override
+    public boolean hasTaskOutputs() {
+        return graph.hasTaskOutputs();
+    }
+
+    /**
+     * The graph's task head on a batch: its {@code probabilities} output where it has one (classification: softmax,
+     * multi-label: sigmoid), else its {@code logits} (regression: the value).
+     *
+     * @param batch [B, T] padded inputs
+     * @return [B][C]
+     */
+    @Override
+    public float[][] taskOutputs(TokenIds batch) {
+        String output = graph.probabilities() != null ? graph.probabilities() : graph.logits();
+        if (output == null) {
+            throw new GraftException(graph.description() + ": the ONNX graph computes no task head (no logits or"
+                    + " probabilities output); export the task model with graft export --format onnx --adapter DIR");
+        }
+        FloatBuffer values = run(batch, List.of(output)).get(output);
+        int c = values.remaining() / batch.batch();
+        float[][] rows = new float[batch.batch()][c];
+        for (int i = 0; i < rows.length; i++) {
+            values.get(i * c, rows[i]);
+        }
+        return rows;
     }
 
     private String pooler() {

@@ -80,10 +80,10 @@ class OrtEngineTest {
     @Test
     void engineChoiceAndItsMessages(@TempDir Path dir) {
         try (EncoderModel tiny = TinyBert.create(dir, 1)) {
-            assertInstanceOf(PytorchEngine.class, InferenceEngines.open(tiny, EngineChoice.AUTO, Pooling.MEAN, false),
-                    "auto falls back to PyTorch without a graph");
+            assertInstanceOf(PytorchEngine.class, InferenceEngines.open(tiny, (OnnxGraphSource) null, EngineChoice.AUTO,
+                    Pooling.MEAN, false), "auto falls back to PyTorch without a graph");
             GraftException e = assertThrows(GraftException.class,
-                    () -> InferenceEngines.open(tiny, EngineChoice.ONNXRUNTIME, Pooling.MEAN, false));
+                    () -> InferenceEngines.open(tiny, (OnnxGraphSource) null, EngineChoice.ONNXRUNTIME, Pooling.MEAN, false));
             assertEquals("--engine onnxruntime: tiny-bert has no ONNX graph (the bundled models have one; for a model"
                     + " directory export one with graft export --format onnx); use --engine pytorch or auto", e.getMessage());
         }
