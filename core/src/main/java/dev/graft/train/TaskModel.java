@@ -225,9 +225,6 @@ public final class TaskModel implements AutoCloseable {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
         }
         if (engine != null && engine.hasTaskOutputs()) {
-            return predictOn(engine, tokenize(examples, maxLength), batchSize);
-        }
-        if (engine != null && engine.hasTaskOutputs()) {
             return predictOn(engine, tokenize(examples, maxLength), batcher);
         }
         if (engine != null && !encoderUnchanged()) {

@@ -117,7 +117,7 @@ class OrtAdaptedModelTest {
             assertNotEquals(file.getParent(), again.getParent());
             assertEquals(exports + 1, OnnxExportCache.exportsWritten());
             try (InferenceEngine e = InferenceEngines.openOnnx(dev.graft.model.engine.OnnxGraphSource.read(again), false)) {
-                float[][] ort = model.predict(examples(), 32, 4, e);
+                float[][] ort = model.predict(examples(), 32, dev.graft.text.TokenBudgetBatcher.withBatchSize(4), e);
                 float[][] pytorch = model.predict(examples(), 32, 4);
                 assertTrue(maxAbs(pytorch, ort) <= TOL, "the new export computes the changed adapter: " + maxAbs(pytorch, ort));
             }
