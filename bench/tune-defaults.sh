@@ -3,18 +3,19 @@
 # (no --epochs, no --eval: the budget, holdout and learning rate are Graft's own) for each method, at the method's
 # default learning rate and at the multipliers given (the sweep that chooses the defaults), and a converged L-BFGS
 # logistic-regression probe (scikit-learn) on the same frozen features (`graft features`, standardised) as the
-# reference. Reports test accuracy, % of the probe, updates run and the update of the best holdout score.
+# reference; the multiplier `auto` runs `graft tune --auto` instead (the search the defaults are judged against).
+# Reports test accuracy, % of the probe, updates run and the update of the best holdout score.
 # Usage: bench/tune-defaults.sh [--models all-minilm-l6-v2,bge-small-en-v1.5] [--tasks manpages,fortunes,langid,packages]
-#                               [--sizes 100,1000,all] [--methods head,lora,adapter,full] [--lr-multipliers 1]
-#                               [--max-per-class 400] [--max-length 64] [--out bench/out/tune-defaults]
+#                               [--sizes 100,1000,all] [--methods head,lora,adapter,full] [--lr-multipliers 1,0.333,auto]
+#                               [--max-per-class 400] [--max-length 64] [--threads 2] [--out bench/out/tune-defaults]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 models=all-minilm-l6-v2,bge-small-en-v1.5; tasks=manpages,fortunes,langid,packages; sizes=100,1000,all
-methods=head,lora,adapter,full; multipliers=1; max_per_class=400; max_length=64; out=bench/out/tune-defaults
+methods=head,lora,adapter,full; multipliers=1; max_per_class=400; max_length=64; threads=2; out=bench/out/tune-defaults
 while [ $# -gt 0 ]; do case "$1" in
   --models) models=$2; shift 2;; --tasks) tasks=$2; shift 2;; --sizes) sizes=$2; shift 2;; --methods) methods=$2; shift 2;;
   --lr-multipliers) multipliers=$2; shift 2;; --max-per-class) max_per_class=$2; shift 2;; --max-length) max_length=$2; shift 2;;
-  --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
+  --threads) threads=$2; shift 2;; --out) out=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac; done
 mkdir -p "$out"
 bash bench/install-data.sh
 /usr/bin/python3 -c "import sklearn" 2>/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn >/dev/null
@@ -51,12 +52,14 @@ PY
           done_before "$key" && continue
           dir="$out/runs/${key//\//-}"; rm -rf "$dir"
           lr=()
-          if [ "$mult" != 1 ]; then
+          if [ "$mult" = auto ]; then # graft tune --auto: the search the defaults are judged against
+            lr=(--auto)
+          elif [ "$mult" != 1 ]; then
             base=$(./graft methods --json 2>/dev/null | python3 -c "import json,sys; print([m for m in json.load(sys.stdin) if m['name']=='$method'][0]['default_learning_rate'])")
             lr=(--lr "$(python3 -c "print($base * $mult)")")
           fi
           start=$(date +%s.%N)
-          if ./graft --quiet --threads 2 tune --model "$model" --train "$train" --method "$method" "${lr[@]}" \
+          if ./graft --quiet --threads "$threads" tune --model "$model" --train "$train" --method "$method" "${lr[@]}" \
                --max-length "$max_length" --json --output "$dir" > "$out/tune.json" 2> "$out/tune.err"; then
             ./graft --quiet eval --adapter "$dir" --data "$data/test.csv" --json > "$out/eval.json"
             python3 - "$key" "$out/tune.json" "$out/eval.json" "$start" >> "$results" <<'PY'
@@ -64,7 +67,7 @@ import json, sys, time
 key, t, e, start = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), float(sys.argv[4])
 print(json.dumps({"key": key, "test_accuracy": e["metrics"]["accuracy"], "updates": t.get("updates"),
                   "best_step": t.get("best_step"), "budget": t.get("budget"), "selection": t.get("selection"),
-                  "probe": t.get("linear_probe"), "seconds": round(time.time() - start, 1)}))
+                  "probe": t.get("linear_probe"), "search": t.get("search"), "seconds": round(time.time() - start, 1)}))
 PY
           else
             echo "bench: $key failed: $(tail -1 "$out/tune.err")" >&2

@@ -16,9 +16,12 @@ for r in runs:
     task, size, model, method, mult = r["key"].split("/")
     p = probe.get(f"{task}/{size}/{model}")
     ratio = r["test_accuracy"] / p if p else float("nan")
-    ratios[(method, mult)].append(ratio)
+    ratios[(method, mult)].append(ratio)  # before the label gains --auto's choice
     sel = r.get("selection") or {}
     hold = sel.get("examples", sel.get("kind", "")) if isinstance(sel, dict) else sel
+    search = r.get("search")
+    if search:  # --auto: the learning rate it kept
+        mult = f"xauto ({search['trials'][search['best']]['learningRate']:.0e})"
     print(f"| {task} | {size} | {model} | {method} | {mult[1:]} | {r['test_accuracy']:.3f} | {100 * ratio:.1f}% | "
           f"{p if p is None else round(p, 3)} | {r.get('updates')} ({r.get('best_step')}) | {hold} |")
 print()

@@ -10,6 +10,8 @@ import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2Embedding
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
+import dev.graft.model.engine.InferenceEngines;
+import dev.graft.model.engine.OrtEngine;
 import dev.graft.runtime.Engines;
 import dev.graft.text.TokenBudgetBatcher;
 import java.io.InputStream;
@@ -23,14 +25,16 @@ import java.util.stream.IntStream;
 
 /**
  * Embeds the same texts with one system and prints one JSON line with its throughput:
- * {@code graft} (Embedder: length-sorted batches of at most {@code --batch} texts and {@code --max-batch-tokens} padded
- * tokens), {@code ort} (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, length-sorted batches of
- * exactly {@code --batch} texts, mean pooling and normalisation), or {@code langchain4j} ({@code embedAll} as its users
- * call it). Each system runs in its own JVM so that peak RSS is its own.
+ * {@code graft} (Embedder on PyTorch: length-sorted batches of at most {@code --batch} texts and {@code --max-batch-tokens}
+ * padded tokens), {@code graft-ort} (the same Embedder on Graft's ONNX Runtime engine, the bundled graph), {@code ort}
+ * (ONNX Runtime Java on the same ONNX file, with Graft's tokenizer, length-sorted batches of exactly {@code --batch}
+ * texts, mean pooling and normalisation), or {@code langchain4j} ({@code embedAll} as its users call it). Each system
+ * runs in its own JVM so that peak RSS is its own.
  *
- * <p>Usage: {@code EmbedBench --system graft|ort|langchain4j --texts FILE [--batch 32] [--threads 2] [--max-length 256]
- * [--max-batch-tokens N|none] [--dump FILE]}; the texts file holds one text per line. {@code --max-batch-tokens}
- * (graft only) defaults to Graft's default budget; {@code none} batches by count alone, as Graft did before budgets.
+ * <p>Usage: {@code EmbedBench --system graft|graft-ort|ort|langchain4j --texts FILE [--batch 32] [--threads 2]
+ * [--max-length 256] [--max-batch-tokens N|none] [--dump FILE] [--ort-arena true] [--ort-memory-pattern true]}; the
+ * texts file holds one text per line. {@code --max-batch-tokens} (graft, graft-ort) defaults to Graft's default budget;
+ * {@code none} batches by count alone, as Graft did before budgets.
  */
 public final class EmbedBench {
     private EmbedBench() {
@@ -56,6 +60,20 @@ public final class EmbedBench {
                 try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2")) {
                     Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength)
                             .withMaxBatchTokens(budget));
+                    e.embed(warm);
+                    t0 = System.nanoTime();
+                    out = e.embed(texts);
+                    t1 = System.nanoTime();
+                }
+            }
+            case "graft-ort" -> {
+                Engines.configure(threads);
+                OrtEngine.Settings settings = new OrtEngine.Settings(threads,
+                        Boolean.parseBoolean(arg(args, "--ort-memory-pattern", "true")), Boolean.parseBoolean(arg(args, "--ort-arena", "true")));
+                try (EncoderModel m = EncoderModel.load("all-minilm-l6-v2");
+                     OrtEngine engine = OrtEngine.open(InferenceEngines.graphOf(m).orElseThrow(), settings, false)) {
+                    Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(batch).withMaxLength(maxLength)
+                            .withMaxBatchTokens(budget), engine);
                     e.embed(warm);
                     t0 = System.nanoTime();
                     out = e.embed(texts);
@@ -92,7 +110,7 @@ public final class EmbedBench {
             }
             Files.writeString(Path.of(dump), sb);
         }
-        String budgetJson = !system.equals("graft") || budget == Integer.MAX_VALUE ? "null" : Integer.toString(budget);
+        String budgetJson = !system.startsWith("graft") || budget == Integer.MAX_VALUE ? "null" : Integer.toString(budget);
         System.out.printf(Locale.ROOT, "{\"system\": \"%s\", \"texts\": %d, \"batch\": %d, \"max_batch_tokens\": %s,"
                 + " \"threads\": %d, \"max_length\": %d, \"seconds\": %.4f, \"texts_per_s\": %.2f, \"dim\": %d}%n", system,
                 texts.size(), batch, budgetJson, threads, maxLength, seconds, texts.size() / seconds, out[0].length);

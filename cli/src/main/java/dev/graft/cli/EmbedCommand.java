@@ -8,6 +8,8 @@ import dev.graft.model.BundledModel;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.engine.InferenceEngines;
 import dev.graft.model.Pooling;
 import dev.graft.text.DataFiles;
 import java.io.IOException;
@@ -67,6 +69,9 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON summary.")
     boolean json;
 
+    @picocli.CommandLine.Mixin
+    EngineOption engine = new EngineOption();
+
     @Spec
     CommandSpec spec;
 
@@ -90,7 +95,12 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
                 o = o.withNormalize(normalize);
             }
             o = o.withPrefix(prefix(m));
-            float[][] vectors = new Embedder(m, o).embed(texts, new ConsoleProgress(512));
+            float[][] vectors;
+            String engineName;
+            try (InferenceEngine e = InferenceEngines.open(m, engine.choice(), o.pooling(), false)) {
+                vectors = new Embedder(m, o, e).embed(texts, new ConsoleProgress(512));
+                engineName = e.name();
+            }
             write(vectors, m.info().id(), o);
             double seconds = (System.nanoTime() - start) / 1e9;
             PrintWriter out = spec.commandLine().getOut();
@@ -101,6 +111,7 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             summary.put("pooling", o.pooling().cliName());
             summary.put("normalize", o.normalize());
             summary.put("output", output.toString());
+            summary.put("engine", engineName);
             summary.put("seconds", Math.round(seconds * 100) / 100.0);
             if (json) {
                 Output.json(out, summary);

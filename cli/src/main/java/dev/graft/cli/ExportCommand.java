@@ -1,6 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.GraftException;
+import dev.graft.export.OnnxExporter;
 import dev.graft.io.Provenance;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
@@ -10,21 +11,53 @@ import dev.graft.tune.TaskModelFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "export", description = "Fold an adapter (LoRA, (IA)³, full fine-tuning) into the base weights and write a standard HF model directory.",
-        footer = {"", "Examples:", "  graft export --model all-minilm-l6-v2 --adapter my-adapter --merge --output merged-model"})
+@Command(name = "export", description = {"Write a model, with its adapter, for other tools: a standard HF model directory"
+        + " with the adapter folded into the weights (--format hf --merge), or an ONNX model with its tokenizer,"
+        + " pooling and head in the graph (--format onnx)."},
+        footer = {"", "Examples:", "  graft export --model all-minilm-l6-v2 --adapter my-adapter --merge --output merged-model",
+            "  graft export --adapter my-adapter --format onnx --output my-model-onnx",
+            "  graft export --model all-minilm-l6-v2 --format onnx --output minilm-onnx",
+            "", "ONNX outputs: last_hidden_state [batch, sequence, hidden] first (langchain4j's OnnxEmbeddingModel reads it),"
+                + " sentence_embedding [batch, hidden], and with a classifier head logits and probabilities;"
+                + " onnx_export.json in the output directory describes them."})
 final class ExportCommand implements Runnable {
-    @Mixin
-    AdapterOptions adapter = new AdapterOptions();
+    @Option(names = "--model", paramLabel = "ID|DIR",
+            description = "The base model (default: the one the adapter records).")
+    String model;
 
-    @Option(names = "--merge", required = true, description = "Merge the adapter into the base weights.")
+    @Option(names = "--adapter", paramLabel = "DIR", description = "Adapter directory written by graft tune (or by PEFT);"
+            + " optional with --format onnx.")
+    Path adapterDir;
+
+    @Option(names = "--labels", split = ",", description = "Label names for a PEFT adapter without graft_task.json (in class-index order).")
+    List<String> labels;
+
+    @Option(names = "--max-length", description = "Token limit recorded with the export (default: the adapter's).")
+    Integer maxLength;
+
+    @Option(names = "--format", defaultValue = "hf", paramLabel = "hf|onnx",
+            description = "hf: a Hugging Face model directory (needs --merge); onnx: model.onnx + tokenizer.json. Default: ${DEFAULT-VALUE}.")
+    String format;
+
+    @Option(names = "--merge", description = "Merge the adapter into the base weights (required with --format hf).")
     boolean merge;
+
+    @Option(names = "--normalize", negatable = true,
+            description = "ONNX: L2-normalise sentence_embedding (default: as graft embeds with this model).")
+    Boolean normalize;
+
+    @Option(names = "--quantize", paramLabel = "int8", description = "ONNX: int8 dynamic quantisation of the encoder's"
+            + " dense weights (per output channel); onnx_export.json records it.")
+    String quantize;
 
     @Option(names = "--output", required = true, paramLabel = "DIR")
     Path output;
@@ -34,11 +67,48 @@ final class ExportCommand implements Runnable {
 
     @Override
     public void run() {
+        String f = format.trim().toLowerCase(Locale.ROOT);
+        switch (f) {
+            case "hf" -> {
+                if (quantize != null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--quantize needs --format onnx");
+                }
+                if (!merge) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--format hf writes the merged weights: add --merge");
+                }
+                if (adapterDir == null) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--format hf needs --adapter DIR"
+                            + " (graft convert writes a plain model)");
+                }
+                exportHf();
+            }
+            case "onnx" -> {
+                if (quantize != null && !quantize.equalsIgnoreCase("int8")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "--quantize must be int8, got '" + quantize + "'");
+                }
+                exportOnnx();
+            }
+            default -> throw new CommandLine.ParameterException(spec.commandLine(), "--format must be hf or onnx, got '" + format + "'");
+        }
+    }
+
+    private AdapterOptions adapterOptions() {
+        AdapterOptions a = new AdapterOptions();
+        a.model = model;
+        a.adapter = adapterDir;
+        a.labels = labels;
+        a.maxLength = maxLength;
+        return a;
+    }
+
+    private void exportHf() {
+        AdapterOptions adapter = adapterOptions();
         try (EncoderModel base = EncoderModel.load(adapter.baseModel());
              TaskModel model = adapter.load(base)) {
             if (!model.adaptation().canMerge()) {
                 throw new GraftException(model.method().name() + " adds modules the base architecture does not have, so it"
-                        + " cannot be folded into the weights; only lora, ia3 and full can be exported with --merge");
+                        + " cannot be folded into the weights; only lora, ia3, bitfit, head and full can be exported with --merge"
+                        + " (--format onnx exports the others as graph nodes)");
             }
             model.adaptation().merge();
             // a classifier keeps its head: its tensors beside the encoder's, and graft_task.json (labels, pooling), so
@@ -58,6 +128,36 @@ final class ExportCommand implements Runnable {
             PrintWriter out = spec.commandLine().getOut();
             out.println("merged " + model.method().name() + " adapter " + adapter.adapter + " into " + base.info().id()
                     + " and wrote the HF model directory " + output);
+        }
+    }
+
+    private void exportOnnx() {
+        if (adapterDir == null && model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "give --model ID|DIR, --adapter DIR, or both");
+        }
+        AdapterOptions adapter = adapterOptions();
+        PrintWriter out = spec.commandLine().getOut();
+        try (EncoderModel base = EncoderModel.load(adapterDir == null ? model : adapter.baseModel())) {
+            if (adapterDir == null) {
+                OnnxExporter e = OnnxExporter.of(base).int8(quantize != null);
+                if (normalize != null) {
+                    e.normalize(normalize);
+                }
+                OnnxExporter.Result r = e.write(output);
+                out.println("wrote " + base.info().id() + " as ONNX to " + r.modelFile() + " (outputs " + String.join(", ", r.outputs()) + ")");
+                return;
+            }
+            try (TaskModel task = adapter.load(base)) {
+                OnnxExporter e = OnnxExporter.of(task).inputs(Map.of("adapter_weights", adapterDir.resolve(AdapterFiles.WEIGHTS)))
+                        .int8(quantize != null);
+                if (normalize != null) {
+                    e.normalize(normalize);
+                }
+                OnnxExporter.Result r = e.write(output);
+                out.println("wrote " + base.info().id() + " with the " + task.method().name() + " adapter " + adapterDir
+                        + (r.merged() ? " (merged into the weights)" : " (as graph nodes)") + " as ONNX to " + r.modelFile()
+                        + " (outputs " + String.join(", ", r.outputs()) + ")");
+            }
         }
     }
 }

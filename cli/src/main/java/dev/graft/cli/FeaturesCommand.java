@@ -67,6 +67,9 @@ final class FeaturesCommand implements Callable<Integer> {
     @Mixin
     DataOptions columns = new DataOptions();
 
+    @Mixin
+    EngineOption engine = new EngineOption();
+
     @Spec
     CommandSpec spec;
 
@@ -80,7 +83,7 @@ final class FeaturesCommand implements Callable<Integer> {
         try (EncoderModel m = EncoderModel.load(model)) {
             EmbedOptions o = EmbedOptions.defaults(m, pooling == null ? null : Pooling.parse(pooling), maxLength)
                     .withMaxBatchTokens(budget.maxBatchTokens);
-            LayerFeatures f = new FeatureCache().get(m, texts.texts(), o, layers || layer != null, new ConsoleProgress(512));
+            LayerFeatures f = new FeatureCache().withEngine(engine.choice()).get(m, texts.texts(), o, layers || layer != null, new ConsoleProgress(512));
             FeatureFileWriter.of(f, texts, o).allLayers(layers).layer(layer).write(output);
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Object> summary = new LinkedHashMap<>();

@@ -41,6 +41,9 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     DataOptions columns = new DataOptions();
 
+    @Mixin
+    EngineOption engine = new EngineOption();
+
     @Spec
     CommandSpec spec;
 
@@ -51,7 +54,8 @@ final class PredictCommand implements Callable<Integer> {
             if (model.task() == Task.RETRIEVAL) {
                 throw new GraftException(adapter.adapter + ": a retrieval adapter predicts embeddings; use it with graft embed after export --merge");
             }
-            List<Prediction> predictions = Predictions.of(model).batchSize(batchSize).maxBatchTokens(budget.maxBatchTokens).columns(columns.reader()).run(input);
+            List<Prediction> predictions = Predictions.of(model).batchSize(batchSize).maxBatchTokens(budget.maxBatchTokens)
+                    .engine(engine.choice()).columns(columns.reader()).run(input);
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < predictions.size(); i++) {
                 sb.append(Output.COMPACT.writeValueAsString(row(i, predictions.get(i)))).append('\n');

@@ -103,6 +103,9 @@ final class RankCommand implements Callable<Integer> {
     @Mixin
     DataOptions columns = new DataOptions();
 
+    @Mixin
+    EngineOption engine = new EngineOption();
+
     @Spec
     CommandSpec spec;
 
@@ -136,7 +139,8 @@ final class RankCommand implements Callable<Integer> {
             for (Path a : adapters) {
                 classifiers.add(AdapterCandidate.load(a, base, maxLength));
             }
-            FeatureCache cache = noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache();
+            FeatureCache cache = (noCache ? new FeatureCache(new FeatureCache().directory(), false) : new FeatureCache())
+                    .withEngine(engine.choice());
             report = new ModelRanker(cache, new ConsoleProgress(256), log).rank(ids, classifiers, texts, o);
         } finally {
             classifiers.forEach(ClassifierCandidate::close);

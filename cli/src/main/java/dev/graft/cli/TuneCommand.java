@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
             "Tasks: classification (default), multi-label (labels joined by , or ;), regression, retrieval (text + text_pair)",
             "Budget: without --epochs or --updates, " + Budget.EPOCHS + " epochs of updates, at least " + Budget.FLOOR
                 + " and at most " + Budget.CAP + ", stopping after " + Budget.PATIENCE + " evaluations without improvement.",
-            "Selection: without --eval, " + Holdout.PERCENT + "% of --train (at most " + Holdout.MAX
+            "Selection: without --eval, " + Holdout.PERCENT + "%% of --train (at most " + Holdout.MAX
                 + ", stratified by class) picks the best checkpoint; --no-holdout trains on all of it.",
             "", "Examples:",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter",

@@ -36,7 +36,7 @@ final class TuneOptions {
     Path train;
 
     @Option(names = "--eval", paramLabel = "FILE", description = "Evaluation data; selects the best checkpoint and stops early."
-            + " Default: " + Holdout.PERCENT + "% of --train held out (stratified by class).")
+            + " Default: " + Holdout.PERCENT + "%% of --train held out (stratified by class).")
     Path eval;
 
     @Option(names = "--no-holdout", description = "Without --eval, train on all of --train (no selection, no early stop).")

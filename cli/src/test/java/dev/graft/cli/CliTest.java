@@ -183,5 +183,22 @@ class CliTest {
         Run export = run("export", "--model", model.toString(), "--adapter", adapter.toString(), "--merge", "--output", dir.resolve("merged").toString());
         assertEquals(0, export.code(), export.err());
         assertTrue(Files.exists(dir.resolve("merged").resolve("model.safetensors")));
+
+        Run noMerge = run("export", "--model", model.toString(), "--adapter", adapter.toString(), "--output", dir.resolve("x").toString());
+        assertEquals(2, noMerge.code(), "--format hf without --merge is a usage error");
+        assertTrue(noMerge.err().contains("add --merge"), noMerge.err());
+        Run onnx = run("export", "--model", model.toString(), "--adapter", adapter.toString(), "--format", "onnx",
+                "--output", dir.resolve("onnx").toString());
+        assertEquals(0, onnx.code(), onnx.err());
+        assertTrue(onnx.out().contains("merged into the weights"), onnx.out());
+        for (String f : new String[] {"model.onnx", "tokenizer.json", "onnx_export.json", "graft_task.json", "graft_provenance.json"}) {
+            assertTrue(Files.exists(dir.resolve("onnx").resolve(f)), f);
+        }
+        JsonNode described = new ObjectMapper().readTree(dir.resolve("onnx").resolve("onnx_export.json").toFile());
+        assertEquals("probabilities", described.get("outputs").get(3).get("name").asText());
+        Run plain = run("export", "--model", model.toString(), "--format", "onnx", "--quantize", "int8", "--output", dir.resolve("plain").toString());
+        assertEquals(0, plain.code(), plain.err());
+        assertTrue(Files.exists(dir.resolve("plain").resolve("model.onnx")));
+        assertTrue(Files.readString(dir.resolve("plain").resolve("onnx_export.json")).contains("int8 dynamic"));
     }
 }

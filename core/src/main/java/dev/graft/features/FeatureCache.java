@@ -6,6 +6,9 @@ import dev.graft.io.safetensors.SafetensorsWriter;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.engine.EngineChoice;
+import dev.graft.model.engine.InferenceEngines;
 import dev.graft.runtime.GraftHome;
 import dev.graft.runtime.Progress;
 import java.nio.charset.StandardCharsets;
@@ -31,6 +34,7 @@ public final class FeatureCache {
     private static final String FORMAT = "2";
     private final Path dir;
     private final boolean reuse;
+    private final EngineChoice engine;
 
     /** The cache under {@code ~/.cache/graft/features} (or {@code $GRAFT_CACHE/features}). */
     public FeatureCache() {
@@ -41,8 +45,21 @@ public final class FeatureCache {
      * @param reuse false: always extract (and refresh the stored copy), e.g. to time extraction
      */
     public FeatureCache(Path dir, boolean reuse) {
+        this(dir, reuse, EngineChoice.PYTORCH);
+    }
+
+    private FeatureCache(Path dir, boolean reuse, EngineChoice engine) {
         this.dir = dir;
         this.reuse = reuse;
+        this.engine = engine;
+    }
+
+    /**
+     * This cache extracting with {@code engine} ({@code --engine}; PyTorch unless set). The engines agree within 1e-4,
+     * so features cached by one are reused by the other.
+     */
+    public FeatureCache withEngine(EngineChoice engine) {
+        return new FeatureCache(dir, reuse, engine);
     }
 
     public FeatureCache(Path dir) {
@@ -68,8 +85,11 @@ public final class FeatureCache {
                 LOG.warn("{}: unreadable cached features ({}); extracting again", file, e.getMessage());
             }
         }
-        Embedder embedder = new Embedder(model, options);
-        List<float[][]> layers = allLayers ? embedder.embedAllLayers(texts, progress) : List.<float[][]>of(embedder.embed(texts, progress));
+        List<float[][]> layers;
+        try (InferenceEngine e = InferenceEngines.open(model, engine, options.pooling(), allLayers)) {
+            Embedder embedder = new Embedder(model, options, e);
+            layers = allLayers ? embedder.embedAllLayers(texts, progress) : List.<float[][]>of(embedder.embed(texts, progress));
+        }
         write(file, layers);
         return new LayerFeatures(model.info().id(), sha, layers, allLayers);
     }

@@ -38,6 +38,29 @@ public interface Architecture {
         throw new dev.graft.GraftException(source + ": architecture '" + name() + "' cannot import ONNX graphs");
     }
 
+    /**
+     * Writes {@code encoder} (built by {@link #create}, with whatever hooks are installed on it) into an ONNX graph that
+     * computes exactly what {@link Encoder#encode} computes at inference. The graph's inputs are declared here:
+     * {@code input_ids}, {@code attention_mask} and {@code token_type_ids}, int64 [batch, sequence].
+     *
+     * @throws dev.graft.GraftException when the architecture or an installed change has no ONNX form
+     */
+    default EncoderGraph exportOnnx(Encoder encoder, dev.graft.model.nn.OnnxExport export) {
+        throw new dev.graft.GraftException("architecture '" + name() + "' cannot be exported to ONNX");
+    }
+
+    /**
+     * The value names of an exported encoder.
+     *
+     * @param inputIds        graph input [B, T] int64
+     * @param attentionMask   graph input [B, T] int64
+     * @param tokenTypeIds    graph input [B, T] int64
+     * @param lastHiddenState [B, T, H] float
+     * @param pooled          [B, H], the HF pooler's output, or null when the model has no pooler
+     */
+    record EncoderGraph(String inputIds, String attentionMask, String tokenTypeIds, String lastHiddenState, String pooled) {
+    }
+
     /** What {@link #importOnnx} recovers: the tensors under HF names and the matching config.json tree. */
     record OnnxImport(dev.graft.io.TensorSource weights, JsonNode config) {
     }

@@ -26,6 +26,16 @@ public final class BatchedRows {
      */
     public static float[][] of(NDManager parent, List<TokenizedText> tokens, TokenBudgetBatcher batcher,
                                Function<TokenBatch, NDArray> forward) {
+        return ofTexts(parent, tokens, batcher, (batch, scope) -> forward.apply(TokenBatch.of(batch, scope)));
+    }
+
+    /**
+     * As {@link #of}, handing each batch over as its texts (for an engine that pads them itself).
+     *
+     * @param forward a batch's texts and the sub-manager its arrays belong to, to its rows [B, C]
+     */
+    public static float[][] ofTexts(NDManager parent, List<TokenizedText> tokens, TokenBudgetBatcher batcher,
+                                    java.util.function.BiFunction<List<TokenizedText>, NDManager, NDArray> forward) {
         float[][] out = new float[tokens.size()][];
         for (TokenBudgetBatcher.Batch b : batcher.plan(tokens)) {
             int[] idx = b.indices();
@@ -34,7 +44,7 @@ public final class BatchedRows {
                 batch.add(tokens.get(i));
             }
             try (NDManager scope = parent.newSubManager()) {
-                NDArray rows = forward.apply(TokenBatch.of(batch, scope));
+                NDArray rows = forward.apply(batch, scope);
                 int c = (int) rows.getShape().get(1);
                 float[] flat = rows.toType(DataType.FLOAT32, false).toFloatArray();
                 for (int k = 0; k < idx.length; k++) {

@@ -40,6 +40,21 @@ public final class BundledModels {
         return ALL.stream().filter(m -> m.id().equals(key)).findFirst();
     }
 
+    /**
+     * The ONNX export the model's weights were imported from, read from its langchain4j jar (nothing is downloaded):
+     * the graph ONNX Runtime runs for frozen inference.
+     *
+     * @throws dev.graft.GraftException if the jar is neither on the classpath nor in the local Maven repository
+     */
+    public static byte[] onnxBytes(BundledModel m) {
+        return BundledModelFiles.locate(m).onnxBytes();
+    }
+
+    /** Where {@link #onnxBytes} reads from, for messages: {@code <name>.onnx in <jar>}. */
+    public static String onnxSource(BundledModel m) {
+        return m.resourceName() + ".onnx in " + BundledModelFiles.locate(m).description();
+    }
+
     /** Up to {@code n} known ids closest to {@code unknown} by edit distance, for "did you mean" messages. */
     public static List<String> closest(String unknown, int n) {
         String key = unknown.trim().toLowerCase(Locale.ROOT);

@@ -1,9 +1,7 @@
 package dev.graft.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import dev.graft.GraftException;
 import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Progress;
@@ -23,19 +21,26 @@ public final class Embedder {
 
     private final EncoderModel model;
     private final EmbedOptions options;
+    private final InferenceEngine engine;
 
+    /** Embeds on PyTorch with the model's own weights. */
     public Embedder(EncoderModel model, EmbedOptions options) {
+        this(model, options, new PytorchEngine(model));
+    }
+
+    /**
+     * Embeds with {@code engine} (see {@code dev.graft.model.engine.InferenceEngines}), which must compute
+     * {@code model}'s encoder; the model still tokenises. The caller closes the engine.
+     */
+    public Embedder(EncoderModel model, EmbedOptions options, InferenceEngine engine) {
         model.checkMaxLength(options.maxLength());
-        if (options.pooling() == Pooling.POOLER && !hasPooler(model)) {
-            throw new GraftException("pooling 'pooler' needs a model with pooler weights; " + model.info().id()
-                    + " has none: use cls or mean");
+        if (!engine.supports(options.pooling())) {
+            throw new GraftException("pooling '" + options.pooling().cliName() + "' is not available for "
+                    + model.info().id() + " on " + engine.name() + " (no pooler output): use cls or mean");
         }
         this.model = model;
         this.options = options;
-    }
-
-    private static boolean hasPooler(EncoderModel model) {
-        return model.namedParameters().containsKey("pooler.dense.weight");
+        this.engine = engine;
     }
 
     public EmbedOptions options() {
@@ -54,10 +59,8 @@ public final class Embedder {
 
     /**
      * Pooled features of every layer, for ranking layers and models: index 0 is the embedding layer's output, index
-     * {@code l} the output of transformer layer {@code l}. Each layer is pooled as {@link #options()} says (for
-     * {@code pooler}, the last layer uses the pooler and the others their CLS vector, since the pooler was trained on
-     * the last layer only) and normalised if asked. The embedding layer is always mean-pooled: before any attention its
-     * CLS vector is the same for every text.
+     * {@code l} the output of transformer layer {@code l}. Each layer is pooled as {@link #options()} says, with the
+     * exceptions {@link InferenceEngine#layerPooling} explains, and normalised if asked.
      *
      * @return [layers + 1][texts.size()][hiddenSize]
      */
@@ -102,41 +105,11 @@ public final class Embedder {
         return out;
     }
 
-    /** Pads a batch, runs it and pools. Everything it allocates lives in a sub-manager closed before returning. */
+    /** Pads a batch and lets the engine run and pool it: [layers][batch.size()][hidden]. */
     private List<float[][]> embedBatch(List<TokenizedText> batch, boolean allLayers) {
-        try (NDManager scope = model.manager().newSubManager()) {
-            TokenBatch in = TokenBatch.of(batch, scope);
-            EncoderOutput out = model.encoder().encode(in.ids(), in.mask(), in.typeIds(), false, allLayers);
-            List<float[][]> result = new ArrayList<>();
-            if (!allLayers) {
-                result.add(rows(pool(out, in.mask(), options.pooling()), batch.size()));
-                return result;
-            }
-            List<NDArray> hidden = out.hiddenStates();
-            for (int l = 0; l < hidden.size(); l++) {
-                boolean last = l == hidden.size() - 1;
-                Pooling p = options.pooling() == Pooling.POOLER && !last ? Pooling.CLS : options.pooling();
-                if (l == 0 && p == Pooling.CLS) {
-                    p = Pooling.MEAN; // before any attention, the CLS vector is the same for every text
-                }
-                EncoderOutput layer = new EncoderOutput(hidden.get(l), last ? out.pooled() : null, List.of());
-                result.add(rows(pool(layer, in.mask(), p), batch.size()));
-            }
-            return result;
-        }
-    }
-
-    private float[][] rows(NDArray pooled, int count) {
-        if (options.normalize()) {
-            pooled = Pooling.normalizeRows(pooled);
-        }
-        int h = (int) pooled.getShape().get(1);
-        float[] flat = pooled.toFloatArray();
-        float[][] rows = new float[count][h];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(flat, i * h, rows[i], 0, h);
-        }
-        return rows;
+        TokenIds in = TokenIds.pad(batch);
+        return allLayers ? engine.embedAllLayers(in, options.pooling(), options.normalize())
+                : List.<float[][]>of(engine.embed(in, options.pooling(), options.normalize()));
     }
 
     /**

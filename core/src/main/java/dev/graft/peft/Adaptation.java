@@ -46,6 +46,17 @@ public interface Adaptation extends AutoCloseable {
         throw new UnsupportedOperationException("this method cannot be merged into the base weights");
     }
 
+    /**
+     * Whether the adapted encoder can be written as an ONNX graph (graft export --format onnx): either the change folds
+     * into the weights ({@link #canMerge}), or every hook the method installs writes its own graph nodes
+     * ({@link dev.graft.model.nn.OnnxLinearHook}, {@link dev.graft.model.nn.OnnxAttentionHook},
+     * {@link dev.graft.model.nn.OnnxInputHook}). A method with its own forward pass (LST) answers false and is
+     * refused by name.
+     */
+    default boolean exportsToOnnx() {
+        return canMerge();
+    }
+
     /** Removes the hooks; the parameters stay valid until their manager closes. */
     @Override
     void close();

@@ -1,6 +1,9 @@
 package dev.graft.train;
 
 import dev.graft.GraftException;
+import dev.graft.model.InferenceEngine;
+import dev.graft.model.engine.EngineChoice;
+import dev.graft.model.engine.InferenceEngines;
 import dev.graft.text.TokenBudgetBatcher;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,6 +30,7 @@ public final class Predictions {
     private int batchSize = 64;
     private int maxBatchTokens = TokenBudgetBatcher.DEFAULT_MAX_BATCH_TOKENS;
     private ExampleFiles.Reader columns = ExampleFiles.reader().labelsRequired(false);
+    private EngineChoice engine = EngineChoice.PYTORCH;
 
     private Predictions(TaskModel model) {
         this.model = Objects.requireNonNull(model, "model");
@@ -43,6 +47,16 @@ public final class Predictions {
             throw new GraftException("batch size must be at least 1, got " + n);
         }
         this.batchSize = n;
+        return this;
+    }
+
+    /**
+     * Which engine computes the encoder ({@code --engine}; PyTorch unless set). Another engine runs the base model's
+     * graph, so it serves adapters that leave the encoder unchanged (a {@code head} adapter); {@code auto} uses
+     * PyTorch for the others, {@code onnxruntime} refuses them.
+     */
+    public Predictions engine(EngineChoice choice) {
+        this.engine = Objects.requireNonNull(choice, "engine");
         return this;
     }
 
@@ -77,12 +91,28 @@ public final class Predictions {
             throw new GraftException("a retrieval model predicts embeddings, not labels: use TaskModel.embed");
         }
         // [n, classes] or [n, 1]
-        float[][] scores = model.predict(examples, model.maxLength(), new TokenBudgetBatcher(maxBatchTokens, batchSize));
+        float[][] scores;
+        try (InferenceEngine e = openEngine()) {
+            scores = model.predict(examples, model.maxLength(), new TokenBudgetBatcher(maxBatchTokens, batchSize), e);
+        }
         List<String> classes = model.labels().names();
         List<Prediction> out = new ArrayList<>(examples.size());
         for (int i = 0; i < examples.size(); i++) {
             out.add(new Prediction(examples.get(i), model.task(), classes, scores[i]));
         }
         return out;
+    }
+
+    /** The base model's engine, or null for the adapted encoder on PyTorch. */
+    private InferenceEngine openEngine() {
+        if (engine == EngineChoice.PYTORCH || !model.encoderUnchanged() && engine == EngineChoice.AUTO) {
+            return null;
+        }
+        if (!model.encoderUnchanged()) {
+            throw new GraftException("--engine onnxruntime: the " + model.method().name() + " adapter changes the encoder"
+                    + " and Graft has no ONNX graph of the adapted model (graft export --format onnx will write one);"
+                    + " use --engine pytorch or auto");
+        }
+        return InferenceEngines.open(model.base(), engine, model.pooling(), false);
     }
 }

@@ -10,8 +10,10 @@ import dev.graft.model.BatchedRows;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.EncoderOutput;
+import dev.graft.model.InferenceEngine;
 import dev.graft.model.Pooling;
 import dev.graft.model.TokenBatch;
+import dev.graft.model.TokenIds;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.PeftMethod;
 import dev.graft.text.TokenBudgetBatcher;
@@ -201,11 +203,32 @@ public final class TaskModel implements AutoCloseable {
      * @return [examples][C]
      */
     public float[][] predict(List<Example> examples, int maxLength, TokenBudgetBatcher batcher) {
+        return predict(examples, maxLength, batcher, null);
+    }
+
+    /** As {@link #predict(List, int, TokenBudgetBatcher)} with the default token budget and at most {@code batchSize} examples per batch. */
+    public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
+        return predict(examples, maxLength, TokenBudgetBatcher.withBatchSize(batchSize));
+    }
+
+    /**
+     * As {@link #predict(List, int, TokenBudgetBatcher)}, with the pooled representations computed by {@code engine}
+     * (an engine of the base model, e.g. ONNX Runtime) and only the head run here; null runs the adapted encoder on
+     * PyTorch.
+     *
+     * @throws GraftException if an engine is given but the adapter changes the encoder ({@link #encoderUnchanged()})
+     */
+    public float[][] predict(List<Example> examples, int maxLength, TokenBudgetBatcher batcher, InferenceEngine engine) {
         if (task == Task.RETRIEVAL) {
             throw new GraftException("a retrieval model predicts embeddings: use embed");
         }
-        return BatchedRows.of(base.manager(), tokenize(examples, maxLength), batcher, in -> {
-            NDArray logits = forward(in, false);
+        if (engine != null && !encoderUnchanged()) {
+            throw new GraftException("the " + method.name() + " adapter changes the encoder, so the base model's "
+                    + engine.name() + " engine cannot compute it; predict on PyTorch");
+        }
+        return BatchedRows.ofTexts(base.manager(), tokenize(examples, maxLength), batcher, (batch, scope) -> {
+            NDArray logits = engine == null ? forward(TokenBatch.of(batch, scope), false)
+                    : head.forward(pooledBy(engine, batch, scope), false);
             return switch (task) {
                 case CLASSIFICATION -> logits.softmax(1);
                 case MULTI_LABEL -> logits.getNDArrayInternal().sigmoid();
@@ -214,9 +237,23 @@ public final class TaskModel implements AutoCloseable {
         });
     }
 
-    /** As {@link #predict(List, int, TokenBudgetBatcher)} with the default token budget and at most {@code batchSize} examples per batch. */
-    public float[][] predict(List<Example> examples, int maxLength, int batchSize) {
-        return predict(examples, maxLength, TokenBudgetBatcher.withBatchSize(batchSize));
+    /** The head's input from another engine: [B, H] in {@code scope}. */
+    private NDArray pooledBy(InferenceEngine engine, List<TokenizedText> batch, NDManager scope) {
+        float[][] rows = engine.embed(TokenIds.pad(batch), pooling, false);
+        int h = rows[0].length;
+        float[] flat = new float[rows.length * h];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, flat, i * h, h);
+        }
+        return dev.graft.runtime.Arrays2.owned(scope, flat, new Shape(rows.length, h));
+    }
+
+    /**
+     * Whether the adapted encoder computes exactly the base encoder (a head-only adapter: the method saves no
+     * tensors), so that any inference engine of the base model can compute the head's input.
+     */
+    public boolean encoderUnchanged() {
+        return adaptation.savedParameters().isEmpty();
     }
 
     public EncoderModel base() {

@@ -71,12 +71,21 @@ public final class ProbeHead {
      * @return what was fitted, or null when the model has no head (retrieval)
      */
     public ProbeReport fit(TaskModel model, List<Example> train, int batchSize, boolean classWeights) {
-        TaskHead head = model.head();
-        if (head == null) {
+        if (model.head() == null) {
             return null;
         }
         long started = System.nanoTime();
-        float[][] rows = model.embed(train, batchSize);
+        return fit(model, train, model.embed(train, batchSize), classWeights, started);
+    }
+
+    /**
+     * As {@link #fit(TaskModel, List, int, boolean)}, on features already computed.
+     *
+     * @param rows    the features the head reads at step 0, one per example [train.size()][head in-features]
+     * @param started when the work began ({@link System#nanoTime()}), for the report's seconds
+     */
+    ProbeReport fit(TaskModel model, List<Example> train, float[][] rows, boolean classWeights, long started) {
+        TaskHead head = model.head();
         int n = rows.length;
         int p = head.inFeatures();
         double[] x = new double[n * p];

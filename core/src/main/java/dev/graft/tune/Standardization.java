@@ -3,12 +3,21 @@ package dev.graft.tune;
 /**
  * Per-feature standardisation z = (x − μ) / σ of features [n, p], and the fold that turns a linear model fitted on z
  * back into one on raw x: W_x = W_z / σ, b_x = b_z − W_z · (μ / σ), so the head computes the same logits on raw
- * features. A constant feature (σ = 0) keeps σ = 1.
+ * features.
+ *
+ * <p>A feature that is constant in the data — σ at most {@value #CONSTANT_BELOW} of the median σ — is left out (its σ
+ * is infinite, so its z is 0 and its folded weight 0). Encoders have such features (all-minilm-l6-v2's mean-pooled
+ * vectors have three, one with σ = 2.5e-9 against a median of 0.05, from rounding noise alone): standardising one
+ * multiplies noise by 10⁸, and its folded weight makes the head explode as soon as fine-tuning moves that feature (a
+ * full fine-tune from such a head reached a loss of 95 in 28 updates).
  *
  * @param mean  μ [p]
- * @param scale σ [p] (population standard deviation)
+ * @param scale σ [p] (population standard deviation; infinite for a constant feature)
  */
 record Standardization(double[] mean, double[] scale) {
+    /** A feature whose σ is at most this fraction of the median σ counts as constant. */
+    static final double CONSTANT_BELOW = 1e-3;
+
     static Standardization of(double[] x, int n, int p) {
         double[] mu = new double[p];
         double[] sd = new double[p];
@@ -28,8 +37,13 @@ record Standardization(double[] mean, double[] scale) {
         }
         for (int j = 0; j < p; j++) {
             sd[j] = Math.sqrt(sd[j] / n);
-            if (!(sd[j] > 1e-12)) {
-                sd[j] = 1;
+        }
+        double[] sorted = sd.clone();
+        java.util.Arrays.sort(sorted);
+        double constant = Math.max(CONSTANT_BELOW * sorted[p / 2], 1e-12);
+        for (int j = 0; j < p; j++) {
+            if (!(sd[j] > constant)) {
+                sd[j] = Double.POSITIVE_INFINITY;
             }
         }
         return new Standardization(mu, sd);

@@ -68,6 +68,8 @@ public final class Tuning {
     private boolean holdout = true;
     private boolean probeInit = true;
     private List<Path> sources;
+    /** Shared by copies ({@link Search}'s trials start from the same state, so embed the same examples alike). */
+    private ProbeFeatures probeFeatures = new ProbeFeatures();
 
     private Tuning(EncoderModel base) {
         this.base = Objects.requireNonNull(base, "base");
@@ -291,6 +293,7 @@ public final class Tuning {
         t.holdout = holdout;
         t.probeInit = probeInit;
         t.sources = sources;
+        t.probeFeatures = probeFeatures;
         return t;
     }
 
@@ -371,7 +374,16 @@ public final class Tuning {
         if (tm.head() == null) {
             return null;
         }
+        long started = System.nanoTime();
         progress.message("linear probe: embedding " + examples.size() + " examples and choosing λ");
-        return ProbeHead.defaults().fit(tm, examples, c.batchSize(), c.classWeights());
+        float[][] rows = probeFeatures.of(tm, startState(tm, c), examples, c.batchSize());
+        return ProbeHead.defaults().fit(tm, examples, rows, c.classWeights(), started);
+    }
+
+    /** What the step-0 features depend on: the model, the method's initial state (config and seed) and the inputs' shape. */
+    private String startState(TaskModel tm, TrainingConfig c) {
+        return String.join("|", base.info().id(), base.weightsSha256(), tm.method().name(),
+                String.valueOf(tm.methodConfig()), String.valueOf(c.seed()), String.valueOf(tm.maxLength()),
+                tm.pooling().cliName());
     }
 }

@@ -19,6 +19,16 @@ final class Activations {
         }
     }
 
+    /** The graph form of {@link #apply}. */
+    static String exportOnnx(String name, dev.graft.io.onnx.OnnxGraphBuilder g, String x) {
+        return switch (name) {
+            case "gelu" -> g.geluErf(x);
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> g.geluTanh(x);
+            case "relu" -> g.op("Relu", x);
+            default -> g.silu(x);
+        };
+    }
+
     static NDArray apply(String name, NDArray x) {
         return switch (name) {
             case "gelu" -> Activation.gelu(x); // PyTorch's exact erf form, as HF "gelu"

@@ -54,6 +54,14 @@ public final class BertArchitecture implements Architecture {
     }
 
     @Override
+    public EncoderGraph exportOnnx(Encoder encoder, dev.graft.model.nn.OnnxExport export) {
+        if (!(encoder instanceof BertModel bert)) {
+            throw new GraftException("architecture 'bert' exports BERT encoders, not " + encoder.getClass().getSimpleName());
+        }
+        return bert.exportOnnx(export);
+    }
+
+    @Override
     public OnnxImport importOnnx(OnnxGraph graph, String source, int fallbackHeads) {
         BertOnnxImport weights = new BertOnnxImport(graph, source);
         return new OnnxImport(weights, JSON.valueToTree(weights.config(fallbackHeads)));

@@ -6,6 +6,8 @@ import dev.graft.model.nn.HfEmbedding;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfModule;
 import dev.graft.model.nn.InputHook;
+import dev.graft.model.nn.OnnxExport;
+import dev.graft.model.nn.OnnxInputHook;
 import dev.graft.runtime.Arrays2;
 
 /** HF {@code embeddings}: word + position + token-type lookups, then layer norm and dropout. */
@@ -65,6 +67,43 @@ public final class BertEmbeddings extends HfModule {
         NDArray normed = norm.forward(sum);
         sum.close();
         return Arrays2.replace(normed, Dropouts.apply(normed, dropout, training));
+    }
+
+    /**
+     * The graph form of {@link #forward(NDArray, NDArray, InputHook, boolean)} at inference.
+     *
+     * @param name    the module's HF path ({@code embeddings})
+     * @param ids     [B, T] int64
+     * @param typeIds [B, T] int64
+     * @param prompts virtual tokens to prepend, or null
+     * @return [B, P+T, H]
+     * @throws dev.graft.GraftException when {@code prompts} has no ONNX form
+     */
+    public String exportOnnx(OnnxExport export, String name, String ids, String typeIds, InputHook prompts) {
+        var g = export.graph();
+        try (var s = g.scope(name)) {
+            String x = g.op("Gather", java.util.List.of(export.weight(name + ".word_embeddings.weight", words.weight()), ids));
+            String types = typeIds;
+            if (prompts != null) {
+                if (!(prompts instanceof OnnxInputHook o)) {
+                    throw new dev.graft.GraftException(name + ": the virtual tokens " + prompts.getClass().getSimpleName()
+                            + " prepends have no ONNX form; they cannot be exported");
+                }
+                int p = prompts.virtualTokens();
+                x = g.concat(1, o.exportVirtualEmbeddings(export, x), x);
+                String zeros = g.longs(name + "/virtual_types", new long[p], 1, p);
+                String shape = g.concat(0, g.batchDim(ids), g.ints(1));
+                types = g.concat(1, g.op("Expand", java.util.List.of(zeros, shape)), typeIds);
+            }
+            // position ids 0..T-1: the first T rows of the table, broadcast over the batch
+            String length = g.op("Shape", x, dev.graft.io.onnx.OnnxGraphBuilder.Attribute.of("start", 1L),
+                    dev.graft.io.onnx.OnnxGraphBuilder.Attribute.of("end", 2L));
+            String pos = g.op("Slice", java.util.List.of(export.weight(name + ".position_embeddings.weight", positions.weight()),
+                    g.ints(0), length, g.ints(0)));
+            String typ = g.op("Gather", java.util.List.of(export.weight(name + ".token_type_embeddings.weight", tokenTypes.weight()), types));
+            String sum = g.add(g.add(x, pos), typ);
+            return norm.exportOnnx(export, name + ".LayerNorm", sum);
+        }
     }
 
     /** The word embedding table, [vocab, H]. */

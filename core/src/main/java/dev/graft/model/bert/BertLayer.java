@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.graft.model.nn.HfLayerNorm;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import dev.graft.model.nn.OnnxExport;
 import dev.graft.runtime.Arrays2;
 
 /**
@@ -57,6 +58,25 @@ public final class BertLayer extends HfModule {
         out.close();
         h.close();
         return result;
+    }
+
+    /**
+     * The graph form of {@link #forward} at inference.
+     *
+     * @param name     the layer's HF path, e.g. {@code encoder.layer.0}
+     * @param x        [B, T, H]
+     * @param maskBias [B, 1, 1, T]
+     * @return [B, T, H]
+     */
+    public String exportOnnx(OnnxExport export, String name, String x, String maskBias) {
+        var g = export.graph();
+        String context = self.exportOnnx(export, name + ".attention.self", x, maskBias);
+        String attended = attentionDense.exportOnnx(export, name + ".attention.output.dense", context);
+        String h = attentionNorm.exportOnnx(export, name + ".attention.output.LayerNorm", g.add(attended, x));
+        String pre = intermediate.exportOnnx(export, name + ".intermediate.dense", h);
+        String inner = Activations.exportOnnx(activation, g, pre);
+        String out = outputDense.exportOnnx(export, name + ".output.dense", inner);
+        return outputNorm.exportOnnx(export, name + ".output.LayerNorm", g.add(out, h));
     }
 
     /** The self-attention block ({@code attention.self}). */

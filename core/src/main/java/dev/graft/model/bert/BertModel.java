@@ -9,7 +9,9 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.graft.model.Encoder;
 import dev.graft.model.EncoderOutput;
+import dev.graft.io.onnx.OnnxGraphBuilder;
 import dev.graft.model.nn.HfLinear;
+import dev.graft.model.nn.OnnxExport;
 import dev.graft.model.nn.HfModule;
 import dev.graft.model.nn.InputHook;
 import java.util.ArrayList;
@@ -92,6 +94,55 @@ public final class BertModel extends HfModule implements Encoder {
             pooled = pooler.forward(h.get(":, 0, :"), training).tanh();
         }
         return new EncoderOutput(h, pooled, hidden);
+    }
+
+    /**
+     * Writes this encoder, with its installed hooks, into an ONNX graph: the graph form of {@link #encode} at
+     * inference (no dropout). Declares the inputs {@code input_ids}, {@code attention_mask}, {@code token_type_ids},
+     * int64 [batch, sequence].
+     *
+     * @throws dev.graft.GraftException when an installed hook has no ONNX form
+     */
+    public dev.graft.model.Architecture.EncoderGraph exportOnnx(OnnxExport export) {
+        OnnxGraphBuilder g = export.graph();
+        String ids = g.input("input_ids", OnnxGraphBuilder.INT64, "batch", "sequence");
+        String mask = g.input("attention_mask", OnnxGraphBuilder.INT64, "batch", "sequence");
+        String types = g.input("token_type_ids", OnnxGraphBuilder.INT64, "batch", "sequence");
+        String maskBias;
+        try (var s = g.scope("mask")) {
+            // (1 - mask) · (most negative float), [B, 1, 1, T]: as maskBias()
+            String m = g.cast(mask, OnnxGraphBuilder.FLOAT);
+            maskBias = g.unsqueeze(g.mul(g.sub(g.scalar(1f), m), g.scalar(MASK_VALUE)), 1, 2);
+        }
+        InputHook prompts = inputHook;
+        int virtual = prompts == null ? 0 : prompts.virtualTokens();
+        if (virtual > 0) {
+            // the virtual tokens are always attended: zeros in front of the mask
+            try (var s = g.scope("mask")) {
+                String zeros = g.weight("mask/virtual_tokens", new float[virtual], 1, 1, 1, virtual);
+                String shape = g.concat(0, g.batchDim(ids), g.ints(1, 1, 1));
+                maskBias = g.concat(3, g.op("Expand", java.util.List.of(zeros, shape)), maskBias);
+            }
+        }
+        String h = embeddings.exportOnnx(export, "embeddings", ids, types, prompts);
+        for (int i = 0; i < layers.size(); i++) {
+            String name = "encoder.layer." + i;
+            try (var s = g.scope(name)) {
+                h = layers.get(i).exportOnnx(export, name, h, maskBias);
+            }
+        }
+        if (virtual > 0) {
+            h = g.slice(h, 1, virtual, Long.MAX_VALUE); // the real tokens' states only, as encode returns them
+        }
+        String pooled = null;
+        if (pooler != null) {
+            try (var s = g.scope("pooler")) {
+                String cls = g.op("Gather", java.util.List.of(h, g.longs("pooler/first", new long[] {0})),
+                        OnnxGraphBuilder.Attribute.of("axis", 1L));
+                pooled = g.op("Tanh", pooler.exportOnnx(export, "pooler.dense", cls));
+            }
+        }
+        return new dev.graft.model.Architecture.EncoderGraph(ids, mask, types, h, pooled);
     }
 
     /**

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import dev.graft.model.nn.AttentionHook;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
+import dev.graft.model.nn.OnnxAttentionHook;
+import dev.graft.model.nn.OnnxExport;
 import dev.graft.runtime.Arrays2;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -68,6 +70,42 @@ public final class BertSelfAttention extends HfModule {
         NDArray out = merged.reshape(b, t, (long) heads * headSize);
         merged.close();
         return out;
+    }
+
+    /**
+     * The graph form of {@link #forward} at inference.
+     *
+     * @param name     the module's HF path, e.g. {@code encoder.layer.0.attention.self}
+     * @param x        [B, T, H]
+     * @param maskBias [B, 1, 1, T]
+     * @return [B, T, H]
+     * @throws dev.graft.GraftException when a hook has no ONNX form
+     */
+    public String exportOnnx(OnnxExport export, String name, String x, String maskBias) {
+        var g = export.graph();
+        String q = g.mul(split(g, query.exportOnnx(export, name + ".query", x)),
+                g.scalar((float) (1.0 / Math.sqrt(headSize))));
+        String k = split(g, key.exportOnnx(export, name + ".key", x));
+        String v = split(g, value.exportOnnx(export, name + ".value", x));
+        String mask = maskBias;
+        for (AttentionHook hook : hooks) {
+            if (!(hook instanceof OnnxAttentionHook o)) {
+                throw new dev.graft.GraftException(name + ": the change " + hook.getClass().getSimpleName()
+                        + " makes to attention has no ONNX form; it cannot be exported");
+            }
+            OnnxAttentionHook.Extended kv = o.exportExtend(export, k, v, mask);
+            k = kv.keys();
+            v = kv.values();
+            mask = kv.maskBias();
+        }
+        String scores = g.add(g.matMul(q, g.transpose(k, 0, 1, 3, 2)), mask);
+        String context = g.matMul(g.softmax(scores, -1), v);
+        return g.reshape(g.transpose(context, 0, 2, 1, 3), 0, 0, (long) heads * headSize);
+    }
+
+    /** [B, T, H] to [B, heads, T, headSize] in the graph. */
+    private String split(dev.graft.io.onnx.OnnxGraphBuilder g, String x) {
+        return g.transpose(g.reshape(x, 0, 0, heads, headSize), 0, 2, 1, 3);
     }
 
     public void addHook(AttentionHook hook) {

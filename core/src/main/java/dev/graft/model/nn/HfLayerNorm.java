@@ -27,6 +27,15 @@ public class HfLayerNorm extends HfModule {
         return LayerNorm.layerNorm(x, new Shape(size), weight.getArray(), bias.getArray(), eps).singletonOrThrow();
     }
 
+    /**
+     * The graph form of {@link #forward}: LayerNormalization (opset 17) over the last axis.
+     *
+     * @param name the module's HF path, naming its weights
+     */
+    public String exportOnnx(OnnxExport export, String name, String x) {
+        return export.graph().layerNorm(x, export.weight(name + ".weight", weight), export.weight(name + ".bias", bias), eps);
+    }
+
     public Parameter weight() {
         return weight;
     }

@@ -51,6 +51,39 @@ public class HfLinear extends HfModule {
         return y;
     }
 
+    /**
+     * Writes this layer, with its hooks, into an ONNX graph: the graph form of {@link #forward}.
+     *
+     * @param name the layer's HF path (names its weights and appears in errors)
+     * @param x    [..., in]
+     * @return [..., out]
+     * @throws dev.graft.GraftException when a hook has no ONNX form
+     */
+    public String exportOnnx(OnnxExport export, String name, String x) {
+        List<OnnxLinearHook> exportable = exportableHooks(name);
+        String input = x;
+        for (OnnxLinearHook h : exportable) {
+            input = h.exportBeforeLinear(export, this, input);
+        }
+        String y = export.linear(name, weight, bias, input);
+        for (OnnxLinearHook h : exportable) {
+            y = h.exportAfterLinear(export, this, x, y);
+        }
+        return y;
+    }
+
+    private List<OnnxLinearHook> exportableHooks(String name) {
+        List<OnnxLinearHook> out = new java.util.ArrayList<>();
+        for (LinearHook h : hooks) {
+            if (!(h instanceof OnnxLinearHook o)) {
+                throw new dev.graft.GraftException(name + ": the change " + h.getClass().getSimpleName()
+                        + " makes to this layer has no ONNX form; it cannot be exported");
+            }
+            out.add(o);
+        }
+        return out;
+    }
+
     public Parameter weight() {
         return weight;
     }

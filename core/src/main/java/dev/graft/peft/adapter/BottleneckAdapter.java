@@ -114,6 +114,18 @@ public final class BottleneckAdapter {
     }
 
     /**
+     * The graph form of {@link #forward}.
+     *
+     * @param name the adapter's saved name prefix (e.g. {@code encoder.layer.0.output.adapter}), naming its weights
+     * @param h    [..., hidden]
+     * @return [..., hidden]
+     */
+    public String exportForward(dev.graft.model.nn.OnnxExport export, String name, String h) {
+        String z = export.linear(name + ".down", downWeight, downBias, h);
+        return export.linear(name + ".up", upWeight, upBias, nonLinearity.exportOnnx(export.graph(), z));
+    }
+
+    /**
      * The sequential adapter: {@code h + up(act(down(h)))}.
      *
      * @param h [..., hidden]

@@ -49,6 +49,15 @@ public enum NonLinearity {
                 + Arrays.stream(values()).map(NonLinearity::configName).toList() + ", got '" + value + "'");
     }
 
+    /** The graph form of {@link #apply}. */
+    public String exportOnnx(dev.graft.io.onnx.OnnxGraphBuilder g, String x) {
+        return switch (this) {
+            case RELU -> g.op("Relu", x);
+            case GELU -> g.geluErf(x);
+            case SWISH -> g.silu(x);
+        };
+    }
+
     /**
      * Applies the activation out of place (autograd needs the input unchanged).
      *

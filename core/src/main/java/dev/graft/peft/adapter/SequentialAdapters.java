@@ -194,7 +194,7 @@ public final class SequentialAdapters implements PeftMethod {
         SequentialAdaptation(List<PlacedAdapter> adapters) {
             this.adapters = List.copyOf(adapters);
             for (PlacedAdapter a : this.adapters) {
-                SequentialAdapterHook hook = new SequentialAdapterHook(a.adapter());
+                SequentialAdapterHook hook = new SequentialAdapterHook(a.name(), a.adapter());
                 a.site().addHook(hook);
                 hooks.add(hook);
                 parameters.putAll(a.parameters());
@@ -209,6 +209,12 @@ public final class SequentialAdapters implements PeftMethod {
         @Override
         public Map<String, Parameter> parameters() {
             return Collections.unmodifiableMap(parameters);
+        }
+
+        /** Each adapter writes its own graph nodes. */
+        @Override
+        public boolean exportsToOnnx() {
+            return true;
         }
 
         @Override

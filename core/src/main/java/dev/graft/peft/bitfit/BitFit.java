@@ -69,6 +69,16 @@ public final class BitFit implements PeftMethod {
             }
 
             @Override
+            public boolean canMerge() {
+                return true;
+            }
+
+            @Override
+            public void merge() {
+                // the trained biases are the encoder's own: nothing to fold
+            }
+
+            @Override
             public void close() {
                 // no hooks: the biases are the encoder's own
             }

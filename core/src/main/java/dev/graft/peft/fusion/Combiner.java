@@ -16,6 +16,15 @@ public interface Combiner {
      */
     NDArray combine(NDArray y, NDArray deltas);
 
+    /**
+     * The graph form of {@link #combine}.
+     *
+     * @param y      [B, T, H]
+     * @param deltas [B, T, N, H]
+     * @return [B, T, H]
+     */
+    String exportOnnx(dev.graft.model.nn.OnnxExport export, String y, String deltas);
+
     /** The combination's trainable parameters by saved name (shared parameters appear at every site that uses them). */
     Map<String, Parameter> parameters();
 }

@@ -13,7 +13,7 @@ import java.util.Map;
 /** Frozen source adapters and their combination installed on an encoder; closing removes the hooks. */
 public final class ComposedAdaptation implements Adaptation {
     /** One adapter site: the dense layer, the sources' adapters there (in source order), the combination. */
-    record Site(HfLinear layer, List<BottleneckAdapter> sources, Combiner combiner) {
+    record Site(String path, HfLinear layer, List<BottleneckAdapter> sources, Combiner combiner) {
     }
 
     private final List<Site> sites;
@@ -24,7 +24,7 @@ public final class ComposedAdaptation implements Adaptation {
     ComposedAdaptation(List<Site> sites) {
         this.sites = List.copyOf(sites);
         for (Site s : this.sites) {
-            CompositionHook hook = new CompositionHook(s.sources(), s.combiner());
+            CompositionHook hook = new CompositionHook(s.path(), s.sources(), s.combiner());
             s.layer().addHook(hook);
             hooks.add(hook);
             parameters.putAll(s.combiner().parameters());
@@ -40,6 +40,12 @@ public final class ComposedAdaptation implements Adaptation {
     /** Number of adapter sites (layers × sites per layer). */
     public int siteCount() {
         return sites.size();
+    }
+
+    /** Sources and combinations write their own graph nodes. */
+    @Override
+    public boolean exportsToOnnx() {
+        return true;
     }
 
     @Override

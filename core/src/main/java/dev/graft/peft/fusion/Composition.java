@@ -189,7 +189,7 @@ public abstract class Composition implements PeftMethod {
             }
             String site = sites.get(j).name();
             site = site.substring(0, site.length() - ".adapter".length()); // encoder.layer.N.output
-            out.add(new ComposedAdaptation.Site(sites.get(j).site(), atSite, combiner(site, sources.size(), hidden, manager, rng, shared)));
+            out.add(new ComposedAdaptation.Site(site, sites.get(j).site(), atSite, combiner(site, sources.size(), hidden, manager, rng, shared)));
         }
         return new ComposedAdaptation(out);
     }

@@ -21,6 +21,8 @@ import java.util.Map;
  */
 final class FusionAttention implements Combiner {
     private final Map<String, Parameter> parameters;
+    /** The saved-name prefix of the parameters, naming them in an exported graph. */
+    private final String prefix;
     private final Parameter wq;
     private final Parameter bq;
     private final Parameter wk;
@@ -43,6 +45,18 @@ final class FusionAttention implements Combiner {
         p.put(prefix + "value.weight", wv);
         p.put(prefix + "value.bias", bv);
         this.parameters = java.util.Collections.unmodifiableMap(p);
+        this.prefix = prefix;
+    }
+
+    /** The graph form of {@link #combine} for [B, T, H] and [B, T, N, H]. */
+    @Override
+    public String exportOnnx(dev.graft.model.nn.OnnxExport export, String y, String deltas) {
+        var g = export.graph();
+        String q = g.unsqueeze(export.linear(prefix + "query", wq, bq, y), 2);    // [B, T, 1, H]
+        String k = export.linear(prefix + "key", wk, bk, deltas);                   // [B, T, N, H]
+        String v = export.linear(prefix + "value", wv, bv, deltas);                 // [B, T, N, H]
+        String probs = g.softmax(g.reduceSum(g.mul(q, k), false, 3), -1);          // [B, T, N]
+        return g.add(y, g.reduceSum(g.mul(g.unsqueeze(probs, 3), v), false, 2));   // [B, T, H]
     }
 
     @Override

@@ -33,6 +33,12 @@ final class ScaLearnScaling implements Combiner {
     }
 
     @Override
+    public String exportOnnx(dev.graft.model.nn.OnnxExport export, String y, String deltas) {
+        var g = export.graph();
+        return g.add(y, g.reduceSum(g.mul(deltas, export.weight(name, omega)), false, 2));
+    }
+
+    @Override
     public Map<String, Parameter> parameters() {
         return Map.of(name, omega);
     }

@@ -99,6 +99,11 @@ public final class ParallelAdapter implements PeftMethod {
             }
 
             @Override
+            public boolean exportsToOnnx() {
+                return true;
+            }
+
+            @Override
             public synchronized void close() {
                 if (!closed) {
                     closed = true;

@@ -2,7 +2,8 @@ package dev.graft.peft.paralleladapter;
 
 import ai.djl.ndarray.NDArray;
 import dev.graft.model.nn.HfLinear;
-import dev.graft.model.nn.LinearHook;
+import dev.graft.model.nn.OnnxExport;
+import dev.graft.model.nn.OnnxLinearHook;
 import dev.graft.peft.adapter.BottleneckAdapter;
 
 /**
@@ -14,13 +15,16 @@ import dev.graft.peft.adapter.BottleneckAdapter;
  * {@code beforeLinear} hook on the same layer cannot change what the adapter sees. It is kept per thread, so that
  * threads may run the same adapted encoder at once, and dropped once used, so that it does not outlive its batch.
  */
-final class ParallelAdapterHook implements LinearHook {
+final class ParallelAdapterHook implements OnnxLinearHook {
     private final String layerPath;
     private final HfLinear ffnInput;
     private final HfLinear ffnOutput;
     private final BottleneckAdapter adapter;
     private final float scaling;
     private final ThreadLocal<NDArray> input = new ThreadLocal<>();
+
+    /** The FFN input's value name while a graph is exported (export runs on one thread, layer by layer). */
+    private String exportedInput;
 
     ParallelAdapterHook(String layerPath, HfLinear ffnInput, HfLinear ffnOutput, BottleneckAdapter adapter, float scaling) {
         this.layerPath = layerPath;
@@ -48,6 +52,22 @@ final class ParallelAdapterHook implements LinearHook {
         // y first so the sum stays in the batch's manager; out of place, autograd keeps y and the branch intact
         NDArray branch = adapter.forward(ffnIn);
         return y.add(branch.mul(dev.graft.runtime.Arrays2.scalar(branch.getManager(), scaling))); // owned scalar: see Arrays2.scalar
+    }
+
+    /** The graph form of {@link #afterLinear}. */
+    @Override
+    public String exportAfterLinear(OnnxExport export, HfLinear layer, String x, String y) {
+        if (layer == ffnInput) {
+            exportedInput = x;
+            return y;
+        }
+        if (layer != ffnOutput || exportedInput == null) {
+            throw new IllegalStateException("parallel adapter of " + layerPath + ": output.dense exported before intermediate.dense");
+        }
+        var g = export.graph();
+        String branch = adapter.exportForward(export, layerPath + ".output.parallel_adapter", exportedInput);
+        exportedInput = null;
+        return g.add(y, g.mul(branch, g.scalar(scaling)));
     }
 
     void install() {

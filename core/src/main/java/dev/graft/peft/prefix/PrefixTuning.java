@@ -136,6 +136,11 @@ public final class PrefixTuning implements PeftMethod {
             }
 
             @Override
+            public boolean exportsToOnnx() {
+                return true;
+            }
+
+            @Override
             public void close() {
                 for (int i = 0; i < hooks.size(); i++) {
                     attentions.get(i).removeHook(hooks.get(i));

@@ -9,7 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.GraftException;
 import dev.graft.model.Encoder;
 import dev.graft.model.bert.BertModel;
-import dev.graft.model.nn.InputHook;
+import dev.graft.model.nn.OnnxExport;
+import dev.graft.model.nn.OnnxInputHook;
 import dev.graft.peft.Adaptation;
 import dev.graft.peft.MethodOption;
 import dev.graft.peft.PeftConfigs;
@@ -104,7 +105,7 @@ public final class PromptTuning implements PeftMethod {
         }
         Parameter prompt = Parameter.builder().setName(KEY).setType(Parameter.Type.WEIGHT).build();
         prompt.setArray(Arrays2.owned(manager, init, new Shape(n, h)));
-        InputHook hook = new InputHook() {
+        OnnxInputHook hook = new OnnxInputHook() {
             @Override
             public int virtualTokens() {
                 return n;
@@ -119,12 +120,26 @@ public final class PromptTuning implements PeftMethod {
                 out.attach(wordEmbeddings.getManager()); // a per-batch view, not a parameter-lifetime array
                 return out;
             }
+
+            /** The prompt as a constant [1, P, H], expanded to the batch. */
+            @Override
+            public String exportVirtualEmbeddings(OnnxExport export, String wordEmbeddings) {
+                var g = export.graph();
+                String table = g.weight(KEY, prompt.getArray().toFloatArray(), 1, n, h);
+                String shape = g.concat(0, g.batchDim(wordEmbeddings), g.ints(1, 1));
+                return g.op("Expand", List.of(table, shape));
+            }
         };
         bert.setInputHook(hook);
         return new Adaptation() {
             @Override
             public Map<String, Parameter> parameters() {
                 return Map.of(KEY, prompt);
+            }
+
+            @Override
+            public boolean exportsToOnnx() {
+                return true;
             }
 
             @Override

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Graft's BERT against ONNX Runtime on the very ONNX files the weights were imported from: the last hidden state
  * must agree within 1e-4 (max abs) on every real token, and the pooled embeddings too.
  */
-class OnnxParityTest {
+public class OnnxParityTest {
     private static final double TOL = 1e-4;
     private static OrtEnvironment env;
 
@@ -48,7 +48,7 @@ class OnnxParityTest {
     }
 
     /** 64 varied inputs; the last ones are long enough to be truncated at 512 tokens. */
-    static List<String> inputs(boolean chinese) {
+    public static List<String> inputs(boolean chinese) {
         List<String> t = new ArrayList<>(List.of(
                 "", "word", "Hello", "!!!", "?!.,;:", "...", "   ", "a", "The quick brown fox jumps over the lazy dog.",
                 "THE QUICK BROWN FOX", "tHe QuIcK bRoWn FoX", "Café crème brûlée à la française", "naïve coöperation",

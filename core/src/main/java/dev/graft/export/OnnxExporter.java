@@ -1,0 +1,237 @@
+package dev.graft.export;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.GraftException;
+import dev.graft.io.AtomicDirectory;
+import dev.graft.io.AtomicFiles;
+import dev.graft.io.Provenance;
+import dev.graft.io.onnx.OnnxGraphBuilder;
+import dev.graft.io.onnx.OnnxModelWriter;
+import dev.graft.model.Architecture;
+import dev.graft.model.Architectures;
+import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import dev.graft.model.nn.OnnxExport;
+import dev.graft.train.Task;
+import dev.graft.train.TaskHead;
+import dev.graft.train.TaskModel;
+import dev.graft.tune.TaskModelFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Writes a model Graft can run for inference — a plain encoder, or a task model with its PEFT method and head — as an
+ * ONNX model directory: {@code model.onnx} (opset {@value OnnxGraphBuilder#OPSET}), {@code tokenizer.json},
+ * {@code onnx_export.json} (what the inputs and outputs are), {@code README.md} and {@code graft_provenance.json}
+ * (plus {@code graft_task.json} for a task model).
+ *
+ * <p>Graph inputs: {@code input_ids}, {@code attention_mask}, {@code token_type_ids}, int64 [batch, sequence].
+ * Outputs, in this order: {@value #LAST_HIDDEN_STATE} [batch, sequence, H] first (what langchain4j's
+ * {@code OnnxEmbeddingModel} and other sentence-transformers consumers read and pool themselves), then
+ * {@value #SENTENCE_EMBEDDING} [batch, H] (Graft's pooling and, where Graft normalises, L2 normalisation), and for a
+ * task model with a head {@value #LOGITS} [batch, C] and, for classification and multi-label tasks,
+ * {@value #PROBABILITIES} [batch, C] (softmax or sigmoid).
+ *
+ * <p>Methods whose change folds into the weights (LoRA, DoRA, (IA)³, BitFit, full fine-tuning, a head alone) are
+ * merged first — this changes {@code model}'s weights in place; methods with modules of their own (bottleneck and
+ * parallel adapters, prefix and prompt tuning, ScaLearn and AdapterFusion) become graph nodes. Any other method is
+ * refused with its name.
+ */
+public final class OnnxExporter {
+    public static final String MODEL_FILE = "model.onnx";
+    public static final String DESCRIPTION_FILE = "onnx_export.json";
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+    public static final String LAST_HIDDEN_STATE = "last_hidden_state";
+    public static final String SENTENCE_EMBEDDING = "sentence_embedding";
+    public static final String LOGITS = "logits";
+    public static final String PROBABILITIES = "probabilities";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final EncoderModel base;
+    private final TaskModel model;
+    private Boolean normalize;
+    private Map<String, Path> inputs = Map.of();
+    private boolean int8;
+
+    private OnnxExporter(EncoderModel base, TaskModel model) {
+        this.base = base;
+        this.model = model;
+    }
+
+    /** Exports the base encoder alone, with its own pooling and normalisation. */
+    public static OnnxExporter of(EncoderModel base) {
+        return new OnnxExporter(base, null);
+    }
+
+    /** Exports a task model: its encoder with the method's change, its pooling and its head. */
+    public static OnnxExporter of(TaskModel model) {
+        return new OnnxExporter(model.base(), model);
+    }
+
+    /** Overrides whether {@value #SENTENCE_EMBEDDING} is L2-normalised (default: as Graft embeds with this model). */
+    public OnnxExporter normalize(boolean n) {
+        this.normalize = n;
+        return this;
+    }
+
+    /**
+     * Stores the encoder's dense weights as int8 with per-column scales and quantises activations at run time
+     * (dynamic quantisation, see {@link dev.graft.io.onnx.Int8MatMul}); attention products, norms and a task head stay
+     * fp32.
+     */
+    public OnnxExporter int8(boolean on) {
+        this.int8 = on;
+        return this;
+    }
+
+    /** Input files to record with their SHA-256 in the provenance (e.g. the adapter's weights). */
+    public OnnxExporter inputs(Map<String, Path> files) {
+        this.inputs = Map.copyOf(files);
+        return this;
+    }
+
+    /**
+     * What was written.
+     *
+     * @param directory the export directory
+     * @param outputs   the graph's output names, in order
+     * @param merged    whether the method was folded into the weights (false: graph nodes, or no method)
+     */
+    public record Result(Path directory, java.util.List<String> outputs, boolean merged) {
+        public Path modelFile() {
+            return directory.resolve(MODEL_FILE);
+        }
+    }
+
+    /**
+     * Builds the graph and writes the directory atomically.
+     *
+     * @param directory must not exist, or be empty
+     * @throws GraftException when the method or architecture has no ONNX form (naming it), or on a write failure
+     */
+    public Result write(Path directory) {
+        AtomicDirectory.checkTarget(directory);
+        boolean merged = prepare();
+        Pooling pooling = model != null ? model.pooling() : base.defaultPooling();
+        boolean norm = normalize != null ? normalize
+                : base.defaultNormalize() || model != null && model.task() == Task.RETRIEVAL;
+        OnnxGraphBuilder g = new OnnxGraphBuilder();
+        OnnxExport export = new OnnxExport(g);
+        Architecture arch = Architectures.byName(base.info().architecture());
+        export.int8(int8);
+        Architecture.EncoderGraph enc = arch.exportOnnx(base.encoder(), export);
+        export.int8(false);
+        int hidden = base.info().hiddenSize();
+        ObjectNode description = describe(pooling, norm, merged);
+        ArrayNode outs = description.putArray("outputs");
+        java.util.List<String> names = new java.util.ArrayList<>();
+
+        names.add(g.output(enc.lastHiddenState(), LAST_HIDDEN_STATE, OnnxGraphBuilder.FLOAT, "batch", "sequence", (long) hidden));
+        outs.addObject().put("name", LAST_HIDDEN_STATE).put("shape", "[batch, sequence, " + hidden + "]")
+                .put("description", "the encoder's last hidden state for every token (padding rows included); pool it"
+                        + " yourself, or read " + SENTENCE_EMBEDDING);
+        String pooled = pooling.exportOnnx(g, enc.lastHiddenState(), enc.attentionMask(), enc.pooled());
+        String sentence = norm ? Pooling.exportNormalize(g, pooled) : pooled;
+        names.add(g.output(sentence, SENTENCE_EMBEDDING, OnnxGraphBuilder.FLOAT, "batch", (long) hidden));
+        outs.addObject().put("name", SENTENCE_EMBEDDING).put("shape", "[batch, " + hidden + "]")
+                .put("description", pooling.cliName() + " pooling" + (norm ? ", L2-normalised" : ", not normalised")
+                        + (model != null && model.head() != null ? " (the head reads the vector before normalisation)" : ""));
+        if (model != null && model.head() != null) {
+            int c = model.head().outFeatures();
+            String logits;
+            try (var s = g.scope(TaskHead.NAME)) {
+                logits = model.head().exportOnnx(export, TaskHead.NAME, pooled);
+            }
+            names.add(g.output(logits, LOGITS, OnnxGraphBuilder.FLOAT, "batch", (long) c));
+            outs.addObject().put("name", LOGITS).put("shape", "[batch, " + c + "]")
+                    .put("description", model.task() == Task.REGRESSION ? "the predicted value" : "the head's scores, one per label");
+            String probs = switch (model.task()) {
+                case CLASSIFICATION -> g.softmax(logits, -1);
+                case MULTI_LABEL -> g.op("Sigmoid", logits);
+                default -> null;
+            };
+            if (probs != null) {
+                names.add(g.output(probs, PROBABILITIES, OnnxGraphBuilder.FLOAT, "batch", (long) c));
+                outs.addObject().put("name", PROBABILITIES).put("shape", "[batch, " + c + "]")
+                        .put("description", model.task() == Task.CLASSIFICATION ? "softmax of the logits"
+                                : "sigmoid of each logit (independent labels)");
+            }
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("graft.pooling", pooling.cliName());
+        metadata.put("graft.normalize", Boolean.toString(norm));
+        metadata.put("graft.base_model", base.info().id());
+        metadata.put("graft.quantization", int8 ? "int8" : "none");
+        if (model != null) {
+            metadata.put("graft.method", model.method().name());
+        }
+        AtomicDirectory.write(directory, tmp -> {
+            OnnxModelWriter.write(tmp.resolve(MODEL_FILE), g, "graft " + Provenance.graftVersion(), metadata);
+            AtomicFiles.write(tmp.resolve(TOKENIZER_FILE), Files.readAllBytes(base.tokenizer().file()));
+            AtomicFiles.write(tmp.resolve(DESCRIPTION_FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(description));
+            AtomicFiles.writeString(tmp.resolve("README.md"), ExportReadme.text(description));
+            if (model != null && model.head() != null) {
+                TaskModelFiles.writeTask(model, tmp);
+            }
+            Provenance.write(tmp, Provenance.create("onnx-model", base.info().id(), base.weightsSha256(), inputs,
+                    description, 0, Map.of()));
+            return null;
+        });
+        return new Result(directory.toAbsolutePath().normalize(), java.util.List.copyOf(names), merged);
+    }
+
+    /** Refuses a method without an ONNX form; folds a mergeable one into the weights. @return whether it merged */
+    private boolean prepare() {
+        if (model == null) {
+            return false;
+        }
+        var adaptation = model.adaptation();
+        if (!adaptation.exportsToOnnx()) {
+            throw new GraftException("method '" + model.method().name() + "' cannot be exported to ONNX: it runs its own"
+                    + " forward pass, which has no graph form; export methods that fold into the weights or add modules instead");
+        }
+        if (adaptation.canMerge()) {
+            adaptation.merge();
+            return true;
+        }
+        return false;
+    }
+
+    private ObjectNode describe(Pooling pooling, boolean norm, boolean merged) {
+        ObjectNode d = JSON.createObjectNode();
+        d.put("format", "onnx");
+        d.put("model", MODEL_FILE);
+        d.put("tokenizer", TOKENIZER_FILE);
+        d.put("opset", OnnxGraphBuilder.OPSET);
+        d.put("ir_version", OnnxModelWriter.IR_VERSION);
+        d.put("base_model", base.info().id());
+        d.put("architecture", base.info().architecture());
+        d.put("hidden_size", base.info().hiddenSize());
+        d.put("max_positions", base.info().maxPositions());
+        d.put("pooling", pooling.cliName());
+        d.put("normalize", norm);
+        d.put("quantization", int8 ? "int8 dynamic (encoder dense weights but the FFN output projection: 8 bits per output channel; activations per tensor at run time)" : "none");
+        if (model != null) {
+            d.put("method", model.method().name());
+            d.put("method_form", merged ? "merged into the weights" : "graph nodes");
+            d.put("task", model.task().cliName());
+            d.put("max_length", model.maxLength());
+            ArrayNode labels = d.putArray("labels");
+            model.labels().names().forEach(labels::add);
+        }
+        ArrayNode in = d.putArray("inputs");
+        for (String name : new String[] {"input_ids", "attention_mask", "token_type_ids"}) {
+            in.addObject().put("name", name).put("type", "int64").put("shape", "[batch, sequence]");
+        }
+        return d;
+    }
+
+    /** Checks that a directory holds a written export (for tools that consume it). */
+    public static boolean isExport(Path dir) {
+        return Files.isRegularFile(dir.resolve(MODEL_FILE)) && Files.isRegularFile(dir.resolve(DESCRIPTION_FILE));
+    }
+}
