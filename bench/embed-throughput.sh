@@ -7,10 +7,10 @@
 # Each system runs in its own JVM, interleaved over rounds; ratios are per round; peak RSS from /usr/bin/time.
 #
 # Usage: bench/embed-throughput.sh [--rounds 3] [--batch 32] [--threads 2] [--max-length 256]
-#          [--budgets 2048,4096,8192] [--sets hash,shuffled] [--systems graft,graft-ort,ort,langchain4j]
+#          [--budgets default,none,512,2048] [--sets hash,shuffled] [--systems graft,graft-ort,ort,langchain4j]
 #   --budgets  graft's --max-batch-tokens values, each run as its own system (graft@N) to choose the default by
 #              measurement; 'none' = batches of --batch texts regardless of length (Graft before token budgets).
-#              Default: Graft's default budget only.
+#              'default' = Graft's default (reported as graft). Default: the default budget only.
 # Needs root once to apt-get the data. Set MVN_FLAGS=-o to build offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,6 @@ package dev.graft.bench;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
-import dev.graft.model.bert.BertSelfAttention;
 import dev.graft.runtime.Engines;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -19,10 +18,8 @@ import java.util.Locale;
  * runs to choose the default {@code --max-batch-tokens}; {@code embed-throughput.sh --budgets} is the same comparison
  * with one JVM per run and ONNX Runtime beside it.
  *
- * <p>Usage: {@code BudgetSweep --texts FILE,FILE [--configs none/32,2048/32,4096/32,8192/32] [--reps 3] [--limit N]
- * [--threads 1] [--max-length 256]}. A config is {@code maxBatchTokens/batchSize}, or
- * {@code maxBatchTokens/batchSize/KiB} to compute attention a few texts at a time with at most that many KiB of scores
- * ({@link BertSelfAttention#blockBytes}); {@code none} batches by count alone.
+ * <p>Usage: {@code BudgetSweep --texts FILE,FILE [--configs none/32,512/32,1024/32,2048/32,4096/32] [--reps 3] [--limit N]
+ * [--threads 1] [--max-length 256]}. A config is {@code maxBatchTokens/batchSize}; {@code none} batches by count alone.
  * {@code --limit} keeps every k-th text so a subset has the whole set's length distribution. Prints one JSON line
  * per measurement, then tables of median texts/s per set and config with the per-repetition ratio to the first config:
  * per second of wall time, and per second of the process's CPU time (what to compare on a machine shared with other
@@ -32,21 +29,20 @@ public final class BudgetSweep {
     private BudgetSweep() {
     }
 
-    /** {@code maxBatchTokens/batchSize[/attentionBlockKiB]}; no attention block computes each batch's scores at once. */
-    record Config(String label, int maxBatchTokens, int batchSize, long attentionBlockBytes) {
+    /** {@code maxBatchTokens/batchSize}; {@code none} for no token budget. */
+    record Config(String label, int maxBatchTokens, int batchSize) {
         static Config parse(String s) {
             String[] p = s.split("/");
             int batch = p.length > 1 ? Integer.parseInt(p[1]) : 32;
             int tokens = p[0].equals("none") ? Integer.MAX_VALUE : Integer.parseInt(p[0]);
-            long block = p.length > 2 ? Long.parseLong(p[2]) * 1024 : 0;
-            return new Config(s, tokens, batch, block);
+            return new Config(s, tokens, batch);
         }
     }
 
     public static void main(String[] args) throws Exception {
         List<Path> files = Arrays.stream(arg(args, "--texts", "bench/data/embed/texts.txt,bench/data/embed/texts-shuffled.txt")
                 .split(",")).map(Path::of).toList();
-        List<Config> configs = Arrays.stream(arg(args, "--configs", "none/32,2048/32,4096/32,8192/32").split(","))
+        List<Config> configs = Arrays.stream(arg(args, "--configs", "none/32,512/32,1024/32,2048/32,4096/32").split(","))
                 .map(Config::parse).toList();
         int reps = Integer.parseInt(arg(args, "--reps", "3"));
         int limit = Integer.parseInt(arg(args, "--limit", "0"));
@@ -71,7 +67,6 @@ public final class BudgetSweep {
                         int c = (k + r) % configs.size(); // rotate so no config always runs first
                         Config cfg = configs.get(c);
                         Embedder e = new Embedder(m, base.withBatchSize(cfg.batchSize()).withMaxBatchTokens(cfg.maxBatchTokens()));
-                        BertSelfAttention.blockBytes(cfg.attentionBlockBytes());
                         long t0 = System.nanoTime();
                         long cpu0 = os.getProcessCpuTime();
                         e.embed(sets.get(s));

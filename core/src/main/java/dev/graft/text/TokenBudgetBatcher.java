@@ -24,10 +24,12 @@ import java.util.stream.IntStream;
  */
 public record TokenBudgetBatcher(int maxBatchTokens, int maxBatchSize) {
     /**
-     * The default budget: 32 texts of 128 tokens. Chosen by {@code bench/embed-throughput.sh --budgets}, which
-     * compares budgets in one run on a hash-ordered and a long-tailed text set (BENCHMARKS.md).
+     * The default budget: 32 texts of 32 tokens, 8 of 128, 4 of 256. Chosen by measurement on the CPU
+     * ({@code bench/budget-sweep.sh}, both embedding text sets, one thread): 512 and 1024 were fastest (~1.25–1.3× count-only
+     * batches of 32), 2048 ~1.2×, 4096 ~1.05×; on the CPU smaller batches keep each layer's activations and attention
+     * scores in cache. 1024 rather than 512 leaves larger matrix products for more threads.
      */
-    public static final int DEFAULT_MAX_BATCH_TOKENS = 4096;
+    public static final int DEFAULT_MAX_BATCH_TOKENS = 1024;
 
     public TokenBudgetBatcher {
         if (maxBatchTokens < 1) {

@@ -86,29 +86,6 @@ class TinyBertTest {
         }
     }
 
-    @Test
-    void attentionInBlocksOfTextsGivesTheSameVectors() {
-        try (EncoderModel m = TinyBert.create(dir, 9)) {
-            List<String> texts = List.of("the cat sat on the mat ".repeat(5), "dog", "", "i love java very very much",
-                    "a red and blue and green film ".repeat(2), "bad", "good mat");
-            Embedder e = new Embedder(m, EmbedOptions.defaults(m).withBatchSize(8));
-            float[][] whole = e.embed(texts);
-            List<float[][]> wholeLayers = e.embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
-            try {
-                for (long bytes : new long[] {1, 20_000, 60_000}) { // one text per block, then a few
-                    dev.graft.model.bert.BertSelfAttention.blockBytes(bytes);
-                    assertClose(whole, e.embed(texts), bytes + " bytes per block");
-                    List<float[][]> layers = e.embedAllLayers(texts, dev.graft.runtime.Progress.NONE);
-                    for (int l = 0; l < layers.size(); l++) {
-                        assertClose(wholeLayers.get(l), layers.get(l), bytes + " bytes per block, layer " + l);
-                    }
-                }
-            } finally {
-                dev.graft.model.bert.BertSelfAttention.blockBytes(0);
-            }
-        }
-    }
-
     private static void assertClose(float[][] expected, float[][] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {

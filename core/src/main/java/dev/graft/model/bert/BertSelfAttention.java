@@ -1,9 +1,6 @@
 package dev.graft.model.bert;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.index.NDIndex;
 import dev.graft.model.nn.AttentionHook;
 import dev.graft.model.nn.HfLinear;
 import dev.graft.model.nn.HfModule;
@@ -22,7 +19,6 @@ public final class BertSelfAttention extends HfModule {
     private final int headSize;
     private final float dropout;
     private final List<AttentionHook> hooks = new CopyOnWriteArrayList<>();
-    private static volatile long blockBytes = 0;
 
     BertSelfAttention(BertConfig c) {
         query = hfChild("query", new HfLinear(c.hiddenSize(), c.hiddenSize(), true));
@@ -57,28 +53,18 @@ public final class BertSelfAttention extends HfModule {
         }
         NDArray kt = k.transpose(0, 1, 3, 2);
         k.close();
-        long rows = blockRows(b, kt.getShape().get(3), t);
-        NDArray context;
-        if (training || rows >= b || mask.getShape().get(0) != b) {
-            context = attend(q, kt, v, mask, training);
-        } else {
-            // inference on a large batch: a few texts at a time, so each block's scores stay cache-sized
-            NDList blocks = new NDList();
-            for (long i = 0; i < b; i += rows) {
-                NDIndex part = new NDIndex("{}:{}", i, Math.min(b, i + rows));
-                try (NDList views = new NDList(q.get(part), kt.get(part), v.get(part), mask.get(part))) {
-                    blocks.add(attend(views.get(0), views.get(1), views.get(2), views.get(3), false));
-                }
-            }
-            context = NDArrays.concat(blocks, 0);
-            blocks.close();
-        }
+        NDArray scores = q.matMul(kt).addi(mask);
         q.close();
         kt.close();
-        v.close();
         if (mask != maskBias) {
             mask.close();
         }
+        NDArray probs = scores.softmax(-1);
+        scores.close();
+        probs = Arrays2.replace(probs, Dropouts.apply(probs, dropout, training));
+        NDArray context = probs.matMul(v);
+        probs.close();
+        v.close();
         NDArray merged = context.transpose(0, 2, 1, 3);
         context.close();
         NDArray out = merged.reshape(b, t, (long) heads * headSize);
@@ -120,43 +106,6 @@ public final class BertSelfAttention extends HfModule {
     /** [B, T, H] to [B, heads, T, headSize] in the graph. */
     private String split(dev.graft.io.onnx.OnnxGraphBuilder g, String x) {
         return g.transpose(g.reshape(x, 0, 0, heads, headSize), 0, 2, 1, 3);
-    }
-
-    /**
-     * softmax(q kᵀ + mask) v, freeing its intermediates.
-     *
-     * @param q    [B, heads, T, d], already scaled
-     * @param kt   [B, heads, d, S] keys transposed (S = T plus any prefix)
-     * @param v    [B, heads, S, d]
-     * @param mask [B, 1, 1, S]
-     * @return [B, heads, T, d]
-     */
-    private NDArray attend(NDArray q, NDArray kt, NDArray v, NDArray mask, boolean training) {
-        NDArray scores = q.matMul(kt).addi(mask);
-        NDArray probs = scores.softmax(-1);
-        scores.close();
-        probs = Arrays2.replace(probs, Dropouts.apply(probs, dropout, training));
-        NDArray context = probs.matMul(v);
-        probs.close();
-        return context;
-    }
-
-    /**
-     * Texts per attention block so that a block's [rows, heads, T, S] fp32 scores fit in {@link #blockBytes}; {@code b}
-     * (one block) when blocking is off.
-     */
-    private long blockRows(long b, long s, long t) {
-        long perText = (long) heads * t * s * Float.BYTES;
-        long limit = blockBytes;
-        return limit <= 0 ? b : Math.max(1, limit / perText);
-    }
-
-    /**
-     * The most bytes of attention scores computed at once in inference; 0 computes the whole batch at once.
-     * Benchmarks and tests set it to compare both paths in one run.
-     */
-    public static void blockBytes(long bytes) {
-        blockBytes = bytes;
     }
 
     public void addHook(AttentionHook hook) {
