@@ -35,13 +35,14 @@ final class Int8Quantizer {
     /**
      * How to quantise.
      *
-     * @param alpha   SmoothQuant's migration strength (0: no smoothing)
+     * @param alpha   SmoothQuant's largest migration strength (0: no smoothing); each input gets the strength among
+     *                0, 0.25, … alpha with the least measured error
      * @param target  the worst cosine to fp32 to reach on the calibration texts
      * @param maxFp32 at most this many products stay fp32
      */
     record Settings(Int8MatMul.Form form, double alpha, double target, int maxFp32) {
         static Settings defaults() {
-            return new Settings(Int8MatMul.Form.INTEGER_U8U8, 0.5, 0.997, 12);
+            return new Settings(Int8MatMul.Form.INTEGER_U8U8, 0.75, 0.997, 12);
         }
     }
 
@@ -77,11 +78,31 @@ final class Int8Quantizer {
                 }
             }
         }
-        Map<String, float[]> smoothing = s.alpha() > 0 ? smoothing(fp32, cands, acts, s.alpha()) : Map.of();
+        // per input, the smoothing strength (none, or up to alpha) with the least measured error over its products
+        Map<String, float[]> smoothing = new HashMap<>();
         Map<String, Double> error = new HashMap<>();
-        for (Int8Rewriter.Candidate c : cands) {
-            error.put(c.weight(), Int8Error.relative(acts.get(c.input()), Int8Rewriter.floats(fp32, c.weight()), c.in(), c.out(),
-                    smoothing.get(c.input())));
+        for (double a : alphas(s.alpha())) {
+            Map<String, float[]> divisors = a > 0 ? smoothing(fp32, cands, acts, a) : Map.of();
+            Map<String, Double> errors = new HashMap<>();
+            Map<String, Double> total = new HashMap<>();
+            for (Int8Rewriter.Candidate c : cands) {
+                double e = Int8Error.relative(acts.get(c.input()), Int8Rewriter.floats(fp32, c.weight()), c.in(), c.out(),
+                        divisors.get(c.input()));
+                errors.put(c.weight(), e);
+                total.merge(c.input(), e, Double::sum);
+            }
+            for (String input : inputs) {
+                double best = cands.stream().filter(c -> c.input().equals(input)).mapToDouble(c -> error.getOrDefault(c.weight(),
+                        Double.MAX_VALUE / 64)).sum();
+                if (total.get(input) < best) {
+                    cands.stream().filter(c -> c.input().equals(input)).forEach(c -> error.put(c.weight(), errors.get(c.weight())));
+                    if (a > 0) {
+                        smoothing.put(input, divisors.get(input));
+                    } else {
+                        smoothing.remove(input);
+                    }
+                }
+            }
         }
         List<String> worstFirst = cands.stream().map(Int8Rewriter.Candidate::weight)
                 .sorted(Comparator.comparingDouble((String w) -> error.get(w)).reversed()).toList();
@@ -96,6 +117,15 @@ final class Int8Quantizer {
             }
         }
         return best;
+    }
+
+    /** The smoothing strengths tried: 0 and steps of 0.25 up to {@code max}. */
+    static List<Double> alphas(double max) {
+        List<Double> a = new ArrayList<>(List.of(0.0));
+        for (double x = 0.25; x <= max + 1e-9; x += 0.25) {
+            a.add(x);
+        }
+        return a;
     }
 
     /**
