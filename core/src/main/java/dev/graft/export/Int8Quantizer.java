@@ -42,7 +42,7 @@ final class Int8Quantizer {
      */
     record Settings(Int8MatMul.Form form, double alpha, double target, int maxFp32) {
         static Settings defaults() {
-            return new Settings(Int8MatMul.Form.INTEGER_U8U8, 0.75, 0.997, 12);
+            return new Settings(Int8MatMul.Form.INTEGER_U8U8, 0.5, 0.997, 12);
         }
     }
 
