@@ -23,14 +23,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@code --quantize int8} on every bundled model: the cosine of each text's int8 sentence embedding to Graft's fp32
  * one, printed per model (worst and mean over the parity inputs at 128 tokens). Issue 14's goal is a floor of 0.995
- * on every text; measured so far: bge-small-en 0.996, e5-small-v2 0.996, bge-small-en-v1.5 0.994, bge-small-zh 0.994,
- * all-minilm-l6-v2 0.981. The assertion guards that level against regressions until the goal is reached.
+ * on every text; measured with calibration (SmoothQuant + measured fp32 fallbacks): all-minilm-l6-v2 0.9972,
+ * bge-small-en 0.9968, e5-small-v2 0.9972, bge-small-zh 0.9983, bge-small-en-v1.5 0.9920. The assertion guards that
+ * level against regressions until bge-small-en-v1.5 reaches the goal too.
  */
 class Int8ExportTest {
     /** Issue 14's goal. */
     static final double GOAL = 0.995;
-    /** What every bundled model reaches today (all-minilm-l6-v2's worst text: 0.981). */
-    static final double FLOOR = 0.975;
+    /** What every bundled model reaches today (bge-small-en-v1.5's worst text: 0.992). */
+    static final double FLOOR = 0.99;
     @TempDir
     Path dir;
 

@@ -14,7 +14,8 @@ import java.util.Set;
  * with the current {@linkplain #scope(String) scope} as prefix, so that a graph reads like the model's module tree
  * ({@code encoder.layer.0.attention.self/MatMul_3}).
  *
- * <p>Only the default ONNX domain is used; {@link #OPSET} is the operator set the helpers are written against.
+ * <p>The helpers use the default ONNX domain; {@link #OPSET} is the operator set they are written against. A node of
+ * ONNX Runtime's {@link #MICROSOFT} domain ({@link #contribOp}) makes the writer import that domain too.
  */
 public final class OnnxGraphBuilder {
     /** The ONNX operator set the graph imports (17: LayerNormalization is a standard operator from 17 on). */
@@ -23,7 +24,10 @@ public final class OnnxGraphBuilder {
     public static final int FLOAT = OnnxTensor.FLOAT, INT64 = OnnxTensor.INT64, INT8 = OnnxTensor.INT8,
             UINT8 = OnnxTensor.UINT8, INT32 = OnnxTensor.INT32;
 
-    /** A graph input or output: its element type and dimensions, each a {@code Long} (fixed) or {@code String} (symbolic). */
+    /**
+     * A graph input or output: its element type and dimensions, each a {@code Long} (fixed) or {@code String}
+     * (symbolic); {@code dims} null leaves the shape unstated (an output for inspection).
+     */
     public record ValueInfo(String name, int elemType, List<Object> dims) {
     }
 
@@ -31,9 +35,16 @@ public final class OnnxGraphBuilder {
     public record Initializer(String name, int dataType, long[] dims, ByteBuffer data) {
     }
 
-    /** One operator application. */
-    public record Node(String name, String opType, List<String> inputs, List<String> outputs, List<Attribute> attributes) {
+    /** One operator application; {@code domain} is "" for the default ONNX domain. */
+    public record Node(String name, String opType, List<String> inputs, List<String> outputs, List<Attribute> attributes,
+                       String domain) {
+        public Node(String name, String opType, List<String> inputs, List<String> outputs, List<Attribute> attributes) {
+            this(name, opType, inputs, outputs, attributes, "");
+        }
     }
+
+    /** ONNX Runtime's contrib operator domain (version 1), e.g. {@code DynamicQuantizeMatMul}. */
+    public static final String MICROSOFT = "com.microsoft";
 
     /** A node attribute: exactly one of the value fields is used, as {@code type} says (AttributeProto's types). */
     public record Attribute(String name, int type, long i, float f, String s, long[] ints, float[] floats) {
@@ -163,6 +174,54 @@ public final class OnnxGraphBuilder {
         }
         nodes.add(new Node(node, opType, List.copyOf(in), out, List.of(attributes)));
         return out;
+    }
+
+    /**
+     * Adds a node of ONNX Runtime's {@link #MICROSOFT} domain with one output (runs in ONNX Runtime only).
+     *
+     * @return the output's name
+     */
+    public String contribOp(String opType, List<String> in, Attribute... attributes) {
+        String node = unique(opType);
+        nodes.add(new Node(node, opType, List.copyOf(in), List.of(node), List.of(attributes), MICROSOFT));
+        return node;
+    }
+
+    /**
+     * Copies a node of another graph verbatim (names included), for passes that rewrite a graph into a new builder.
+     */
+    public void copy(Node n) {
+        names.add(n.name());
+        names.addAll(n.outputs());
+        nodes.add(n);
+    }
+
+    /** Copies an initializer of another graph under its own name (which {@link #reserve} may already hold). */
+    public void copyInitializer(Initializer t) {
+        names.add(t.name());
+        initializers.add(t);
+        initializerBytes += t.data().remaining();
+    }
+
+    /** Copies a graph input of another graph. */
+    public void copyInput(ValueInfo v) {
+        claim(v.name());
+        inputs.add(v);
+    }
+
+    /** Copies a graph output of another graph (its value must be produced by a copied or new node). */
+    public void copyOutput(ValueInfo v) {
+        outputs.add(v);
+    }
+
+    /** Marks a name as taken, so that new names made by {@link #unique} avoid it. */
+    public void reserve(String name) {
+        names.add(name);
+    }
+
+    /** Whether any node belongs to {@link #MICROSOFT}. */
+    public boolean usesContribOps() {
+        return nodes.stream().anyMatch(n -> MICROSOFT.equals(n.domain()));
     }
 
     /** Adds a node with one input and one output. */

@@ -24,7 +24,7 @@ import java.util.Map;
  *   <li>ModelProto: ir_version 1, producer_name 2, producer_version 3, doc_string 6, graph 7, opset_import 8,
  *       metadata_props 14 (StringStringEntryProto: key 1, value 2); OperatorSetIdProto: domain 1, version 2;</li>
  *   <li>GraphProto: node 1, name 2, initializer 5, input 11, output 12;</li>
- *   <li>NodeProto: input 1, output 2, name 3, op_type 4, attribute 5; AttributeProto: name 1, f 2, i 3, s 4,
+ *   <li>NodeProto: input 1, output 2, name 3, op_type 4, attribute 5, domain 7; AttributeProto: name 1, f 2, i 3, s 4,
  *       floats 7, ints 8, type 20;</li>
  *   <li>TensorProto: dims 1, data_type 2, name 8, raw_data 9 (weights as little-endian raw bytes);</li>
  *   <li>ValueInfoProto: name 1, type 2; TypeProto: tensor_type 1; TypeProto.Tensor: elem_type 1, shape 2;
@@ -66,6 +66,12 @@ public final class OnnxModelWriter {
             }
             writeGraph(c, graph);
             c.writeByteArray(8, message(o -> o.writeInt64(2, OnnxGraphBuilder.OPSET)));
+            if (graph.usesContribOps()) {
+                c.writeByteArray(8, message(o -> {
+                    o.writeString(1, OnnxGraphBuilder.MICROSOFT);
+                    o.writeInt64(2, 1);
+                }));
+            }
             for (Map.Entry<String, String> e : new LinkedHashMap<>(metadata).entrySet()) {
                 c.writeByteArray(14, message(o -> {
                     o.writeString(1, e.getKey());
@@ -160,6 +166,9 @@ public final class OnnxModelWriter {
             }
             o.writeString(3, n.name());
             o.writeString(4, n.opType());
+            if (!n.domain().isEmpty()) {
+                o.writeString(7, n.domain());
+            }
             for (OnnxGraphBuilder.Attribute a : n.attributes()) {
                 o.writeByteArray(5, attribute(a));
             }
@@ -191,7 +200,7 @@ public final class OnnxModelWriter {
 
     private static byte[] valueInfo(OnnxGraphBuilder.ValueInfo v) {
         byte[] shape = message(o -> {
-            for (Object d : v.dims()) {
+            for (Object d : v.dims() == null ? List.of() : v.dims()) {
                 o.writeByteArray(1, message(dim -> {
                     if (d instanceof Number n) {
                         dim.writeInt64(1, n.longValue());
@@ -203,7 +212,9 @@ public final class OnnxModelWriter {
         });
         byte[] tensorType = message(o -> {
             o.writeInt32(1, v.elemType());
-            o.writeByteArray(2, shape);
+            if (v.dims() != null) { // null: the shape is left to the reader's inference
+                o.writeByteArray(2, shape);
+            }
         });
         byte[] type = message(o -> o.writeByteArray(1, tensorType));
         return message(o -> {

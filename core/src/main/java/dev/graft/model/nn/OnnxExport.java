@@ -15,7 +15,6 @@ public final class OnnxExport {
     private final OnnxGraphBuilder graph;
     private final Map<Parameter, String> weights = new IdentityHashMap<>();
     private final Map<Parameter, String> transposed = new IdentityHashMap<>();
-    private boolean int8;
 
     public OnnxExport(OnnxGraphBuilder graph) {
         this.graph = graph;
@@ -23,15 +22,6 @@ public final class OnnxExport {
 
     public OnnxGraphBuilder graph() {
         return graph;
-    }
-
-    /**
-     * Whether dense layers written from now on store 8-bit weights and multiply in integers ({@link
-     * dev.graft.io.onnx.Int8MatMul}), all but the FFN's output projection; the exporter turns it on for the encoder
-     * and off for a task head.
-     */
-    public void int8(boolean on) {
-        this.int8 = on;
     }
 
     /**
@@ -60,7 +50,7 @@ public final class OnnxExport {
     }
 
     /**
-     * {@code y = x·Wᵀ + b} with no hooks (an int8 product when {@link #int8} is on).
+     * {@code y = x·Wᵀ + b} with no hooks (as MatMul and Add, which an int8 export quantises afterwards).
      *
      * @param name   the layer's path, naming its weights in the graph
      * @param weight [out, in]
@@ -69,18 +59,7 @@ public final class OnnxExport {
      * @return [..., out]
      */
     public String linear(String name, Parameter weight, Parameter bias, String x) {
-        String y;
-        // the FFN's output projection stays fp32: its input (after GELU) has outliers that per-tensor activation
-        // quantisation loses (measured: all-minilm-l6-v2's worst cosine to fp32 0.964 with it, 0.981 without)
-        boolean ffnOutput = name.endsWith(".output.dense") && !name.endsWith("attention.output.dense");
-        if (int8 && !ffnOutput) {
-            try (NDArray t = weight.getArray().transpose()) {
-                long[] s = t.getShape().getShape();
-                y = dev.graft.io.onnx.Int8MatMul.emit(graph, name + ".weight", t.toFloatArray(), (int) s[0], (int) s[1], x);
-            }
-        } else {
-            y = graph.matMul(x, weightTransposed(name + ".weight", weight));
-        }
+        String y = graph.matMul(x, weightTransposed(name + ".weight", weight));
         return bias == null ? y : graph.add(y, weight(name + ".bias", bias));
     }
 }
