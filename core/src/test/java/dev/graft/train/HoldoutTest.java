@@ -33,6 +33,12 @@ class HoldoutTest {
         return out;
     }
 
+    private static int[] same(int classes, int each) {
+        int[] counts = new int[classes];
+        java.util.Arrays.fill(counts, each);
+        return counts;
+    }
+
     private static Map<String, Long> perClass(List<Example> examples) {
         return examples.stream().collect(Collectors.groupingBy(Example::label, Collectors.counting()));
     }
@@ -83,6 +89,11 @@ class HoldoutTest {
         assertTrue(few.isEmpty());
         assertEquals(49, few.train().size());
         assertEquals("fewer than 50 examples", few.reason());
+        Holdout manyClasses = Holdout.split(classes(same(20, 5)), Task.CLASSIFICATION, 1);
+        assertTrue(manyClasses.isEmpty(), "20 classes cannot each have one of 10 held-out examples");
+        assertEquals(100, manyClasses.train().size());
+        assertEquals("20 classes but a 10% slice of 10 examples: too few to hold out one of each", manyClasses.reason());
+        assertFalse(Holdout.split(classes(same(10, 10)), Task.CLASSIFICATION, 1).isEmpty(), "10 classes fit in 10");
         Holdout single = Holdout.split(classes(60, 1), Task.CLASSIFICATION, 1);
         assertTrue(single.isEmpty());
         assertEquals("class 'c1' has fewer than 2 examples", single.reason());
