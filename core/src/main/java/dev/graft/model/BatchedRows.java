@@ -36,6 +36,29 @@ public final class BatchedRows {
      */
     public static float[][] ofTexts(NDManager parent, List<TokenizedText> tokens, TokenBudgetBatcher batcher,
                                     java.util.function.BiFunction<List<TokenizedText>, NDManager, NDArray> forward) {
+        return gather(tokens, batcher, batch -> {
+            try (NDManager scope = parent.newSubManager()) {
+                NDArray rows = forward.apply(batch, scope);
+                int c = (int) rows.getShape().get(1);
+                float[] flat = rows.toType(DataType.FLOAT32, false).toFloatArray();
+                float[][] out = new float[batch.size()][];
+                for (int k = 0; k < out.length; k++) {
+                    out[k] = java.util.Arrays.copyOfRange(flat, k * c, (k + 1) * c);
+                }
+                return out;
+            }
+        });
+    }
+
+    /**
+     * Cuts {@code tokens} into the batcher's batches, computes each batch's rows with {@code forward} and returns them
+     * in the caller's order.
+     *
+     * @param forward a batch's texts to one row per text, [B][C]
+     * @return [texts][C]
+     */
+    public static float[][] gather(List<TokenizedText> tokens, TokenBudgetBatcher batcher,
+                                   Function<List<TokenizedText>, float[][]> forward) {
         float[][] out = new float[tokens.size()][];
         for (TokenBudgetBatcher.Batch b : batcher.plan(tokens)) {
             int[] idx = b.indices();
@@ -43,13 +66,9 @@ public final class BatchedRows {
             for (int i : idx) {
                 batch.add(tokens.get(i));
             }
-            try (NDManager scope = parent.newSubManager()) {
-                NDArray rows = forward.apply(batch, scope);
-                int c = (int) rows.getShape().get(1);
-                float[] flat = rows.toType(DataType.FLOAT32, false).toFloatArray();
-                for (int k = 0; k < idx.length; k++) {
-                    out[idx[k]] = java.util.Arrays.copyOfRange(flat, k * c, (k + 1) * c);
-                }
+            float[][] rows = forward.apply(batch);
+            for (int k = 0; k < idx.length; k++) {
+                out[idx[k]] = rows[k];
             }
         }
         return out;

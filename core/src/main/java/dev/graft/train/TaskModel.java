@@ -244,19 +244,7 @@ public final class TaskModel implements AutoCloseable {
 
     /** The whole model run by {@code engine}, batch by batch: [examples][C] in the examples' order. */
     private static float[][] predictOn(InferenceEngine engine, List<TokenizedText> tokens, TokenBudgetBatcher batcher) {
-        float[][] out = new float[tokens.size()][];
-        for (TokenBudgetBatcher.Batch b : batcher.plan(tokens)) {
-            int[] idx = b.indices();
-            List<TokenizedText> batch = new ArrayList<>(idx.length);
-            for (int i : idx) {
-                batch.add(tokens.get(i));
-            }
-            float[][] rows = engine.taskOutputs(TokenIds.pad(batch));
-            for (int k = 0; k < idx.length; k++) {
-                out[idx[k]] = rows[k];
-            }
-        }
-        return out;
+        return BatchedRows.gather(tokens, batcher, batch -> engine.taskOutputs(TokenIds.pad(batch)));
     }
 
     /** The head's input from another engine: [B, H] in {@code scope}. */
