@@ -38,9 +38,9 @@ import java.util.Map;
  *
  * <p>Methods whose change folds into the weights (LoRA, DoRA, (IA)³, BitFit, full fine-tuning, a head alone) are
  * merged into the graph's copy of the weights — the in-memory model is left exactly as it was (bit for bit, hooks
- * included), so the same base can serve other adapters or keep training after an export; methods with modules of their own (bottleneck and
- * parallel adapters, prefix and prompt tuning, ScaLearn and AdapterFusion) become graph nodes. Any other method is
- * refused with its name.
+ * included), so the same base can serve other adapters or keep training after an export; methods with modules of
+ * their own (bottleneck and parallel adapters, prefix and prompt tuning, ScaLearn and AdapterFusion) become graph
+ * nodes. Any other method is refused with its name.
  */
 public final class OnnxExporter {
     public static final String MODEL_FILE = dev.graft.model.engine.OnnxModelDirectory.MODEL_FILE;
