@@ -25,6 +25,7 @@ final class AdapterOptions {
 
     /** Loads the adapter onto {@code base}, at --max-length if given. */
     TaskModel load(EncoderModel base) {
+        refuseOnnxExport();
         TaskModel model = TaskModelFiles.load(base, adapter, labels);
         if (maxLength != null) {
             try {
@@ -39,6 +40,7 @@ final class AdapterOptions {
 
     /** --model, else the base model the adapter records (a merged model's head names its backbone). */
     String baseModel() {
+        refuseOnnxExport();
         if (model != null) {
             return model;
         }
@@ -47,5 +49,14 @@ final class AdapterOptions {
             throw new GraftException(adapter + ": records no base model; give it with --model ID|DIR");
         }
         return recorded;
+    }
+
+    /** An ONNX export is not an adapter: say what to pass instead of failing on its missing adapter_config.json. */
+    private void refuseOnnxExport() {
+        if (dev.graft.model.engine.OnnxModelDirectory.isExport(adapter)
+                && !java.nio.file.Files.isRegularFile(adapter.resolve(dev.graft.peft.AdapterFiles.CONFIG))) {
+            throw new GraftException(adapter + ": an ONNX export, not an adapter; pass the adapter directory it was exported"
+                    + " from (predict runs an adapter on ONNX Runtime itself: --engine onnxruntime)");
+        }
     }
 }

@@ -10,6 +10,9 @@ import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.model.InferenceEngine;
 import dev.graft.model.engine.InferenceEngines;
+import dev.graft.model.engine.OnnxModelDirectory;
+import dev.graft.model.engine.OrtEngine;
+import dev.graft.model.BundledModels;
 import dev.graft.model.Pooling;
 import dev.graft.text.DataFiles;
 import java.io.IOException;
@@ -30,7 +33,7 @@ import picocli.CommandLine.Spec;
             "  graft embed --model e5-small-v2 --query --input questions.csv --text-column question --output q.safetensors",
             "  graft embed --model ./my-hf-model --input docs.jsonl --output docs.jsonl.out.jsonl --batch-size 64"})
 final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "ID|DIR", description = "Bundled model id or HF model directory.")
+    @Option(names = "--model", required = true, paramLabel = "ID|DIR", description = "Bundled model id, HF model directory, or a directory graft export --format onnx wrote (runs on ONNX Runtime alone).")
     String model;
 
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt (one per line), .csv, .tsv or .jsonl.")
@@ -83,18 +86,12 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         }
         List<String> texts = DataFiles.texts(input, textColumn);
         long start = System.nanoTime();
+        Path dir = Path.of(model);
+        if (OnnxModelDirectory.isExport(dir)) {
+            return embedExport(dir, texts, start);
+        }
         try (EncoderModel m = EncoderModel.load(model)) {
-            EmbedOptions o = EmbedOptions.defaults(m).withBatchSize(batchSize).withMaxBatchTokens(budget.maxBatchTokens);
-            if (maxLength != null) {
-                o = o.withMaxLength(maxLength);
-            }
-            if (pooling != null) {
-                o = o.withPooling(Pooling.parse(pooling));
-            }
-            if (normalize != null) {
-                o = o.withNormalize(normalize);
-            }
-            o = o.withPrefix(prefix(m));
+            EmbedOptions o = options(EmbedOptions.defaults(m)).withPrefix(prefix(m.bundled().orElse(null), m.info().id()));
             float[][] vectors;
             String engineName;
             try (InferenceEngine e = InferenceEngines.open(m, engine.choice(), o.pooling(), false)) {
@@ -102,29 +99,78 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
                 engineName = e.name();
             }
             write(vectors, m.info().id(), o);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            PrintWriter out = spec.commandLine().getOut();
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("model", m.info().id());
-            summary.put("texts", texts.size());
-            summary.put("dimensions", m.info().hiddenSize());
-            summary.put("pooling", o.pooling().cliName());
-            summary.put("normalize", o.normalize());
-            summary.put("output", output.toString());
-            summary.put("engine", engineName);
-            summary.put("seconds", Math.round(seconds * 100) / 100.0);
-            if (json) {
-                Output.json(out, summary);
-            } else {
-                out.printf(Locale.ROOT, "embedded %d texts with %s (%d dims, %s%s) in %.1f s -> %s%n", texts.size(),
-                        m.info().id(), m.info().hiddenSize(), o.pooling().cliName(), o.normalize() ? ", normalised" : "",
-                        seconds, output);
-            }
+            report(m.info().id(), texts.size(), m.info().hiddenSize(), o, engineName, start);
         }
         return 0;
     }
 
-    private String prefix(EncoderModel m) {
+    /**
+     * Embeds with an ONNX export directory on ONNX Runtime alone (it holds no PyTorch weights): its tokenizer, and its
+     * pooling, normalisation and token limit from onnx_export.json unless the options override them.
+     */
+    private int embedExport(Path dir, List<String> texts, long start) throws IOException {
+        if (engine.choice() == dev.graft.model.engine.EngineChoice.PYTORCH) {
+            throw new GraftException(dir + ": an ONNX export runs on ONNX Runtime only; drop --engine pytorch (or use the"
+                    + " model it was exported from)");
+        }
+        try (OnnxModelDirectory m = OnnxModelDirectory.open(dir)) {
+            // --query/--passage: the prefixes of the bundled model the export was made from
+            BundledModel b = m.baseModel() == null ? null : BundledModels.find(m.baseModel()).orElse(null);
+            EmbedOptions o = options(m.embedOptions()).withPrefix(prefix(b, dir + " (exported from " + m.baseModel() + ")"));
+            float[][] vectors;
+            String engineName;
+            try (OrtEngine e = m.openEngine()) {
+                vectors = m.embedder(o, e).embed(texts, new ConsoleProgress(512));
+                engineName = e.name();
+            }
+            write(vectors, m.id(), o);
+            report(m.id(), texts.size(), m.hiddenSize(), o, engineName, start);
+        }
+        return 0;
+    }
+
+    /** The model's defaults with --batch-size, --max-batch-tokens, --max-length, --pooling and --normalize applied. */
+    private EmbedOptions options(EmbedOptions o) {
+        o = o.withBatchSize(batchSize).withMaxBatchTokens(budget.maxBatchTokens);
+        if (maxLength != null) {
+            o = o.withMaxLength(maxLength);
+        }
+        if (pooling != null) {
+            o = o.withPooling(Pooling.parse(pooling));
+        }
+        if (normalize != null) {
+            o = o.withNormalize(normalize);
+        }
+        return o;
+    }
+
+    private void report(String id, int count, int dims, EmbedOptions o, String engineName, long start) {
+        double seconds = (System.nanoTime() - start) / 1e9;
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("model", id);
+        summary.put("texts", count);
+        summary.put("dimensions", dims);
+        summary.put("pooling", o.pooling().cliName());
+        summary.put("normalize", o.normalize());
+        summary.put("output", output.toString());
+        summary.put("engine", engineName);
+        summary.put("seconds", Math.round(seconds * 100) / 100.0);
+        if (json) {
+            Output.json(out, summary);
+        } else {
+            out.printf(Locale.ROOT, "embedded %d texts with %s (%d dims, %s%s) in %.1f s -> %s%n", count, id, dims,
+                    o.pooling().cliName(), o.normalize() ? ", normalised" : "", seconds, output);
+        }
+    }
+
+    /**
+     * --prefix, or the bundled model's query/passage prefix.
+     *
+     * @param b the bundled model the prefixes come from, or null (a model directory)
+     * @param what the model, for the message when --query/--passage cannot be served
+     */
+    private String prefix(BundledModel b, String what) {
         if ((query || passage) && prefix != null) {
             throw new GraftException("use either --prefix or --query/--passage, not both");
         }
@@ -132,8 +178,10 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             throw new GraftException("use either --query or --passage, not both");
         }
         if (query || passage) {
-            BundledModel b = m.bundled().orElseThrow(() -> new GraftException("--query/--passage need a bundled model id"
-                    + " (their prefixes come from its model card); use --prefix for a directory"));
+            if (b == null) {
+                throw new GraftException("--query/--passage need a bundled model (their prefixes come from its model card)"
+                        + " and " + what + " is not one; use --prefix");
+            }
             return query ? b.queryPrefix() : b.passagePrefix();
         }
         return prefix == null ? "" : prefix;

@@ -37,7 +37,7 @@ public final class OnnxExportCache implements EncoderGraphExporter, TaskGraphExp
 
     /** The cache under {@link GraftHome#cacheDir()}{@code /onnx}. */
     public OnnxExportCache() {
-        this(GraftHome.cacheDir().resolve("onnx"));
+        this(GraftHome.cacheDir("onnx"));
     }
 
     /** A cache in {@code root} (tests). */

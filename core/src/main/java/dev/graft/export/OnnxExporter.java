@@ -37,14 +37,15 @@ import java.util.Map;
  * {@value #PROBABILITIES} [batch, C] (softmax or sigmoid).
  *
  * <p>Methods whose change folds into the weights (LoRA, DoRA, (IA)³, BitFit, full fine-tuning, a head alone) are
- * merged first — this changes {@code model}'s weights in place; methods with modules of their own (bottleneck and
- * parallel adapters, prefix and prompt tuning, ScaLearn and AdapterFusion) become graph nodes. Any other method is
- * refused with its name.
+ * merged into the graph's copy of the weights — the in-memory model is left exactly as it was (bit for bit, hooks
+ * included), so the same base can serve other adapters or keep training after an export; methods with modules of
+ * their own (bottleneck and parallel adapters, prefix and prompt tuning, ScaLearn and AdapterFusion) become graph
+ * nodes. Any other method is refused with its name.
  */
 public final class OnnxExporter {
-    public static final String MODEL_FILE = "model.onnx";
-    public static final String DESCRIPTION_FILE = "onnx_export.json";
-    public static final String TOKENIZER_FILE = "tokenizer.json";
+    public static final String MODEL_FILE = dev.graft.model.engine.OnnxModelDirectory.MODEL_FILE;
+    public static final String DESCRIPTION_FILE = dev.graft.model.engine.OnnxModelDirectory.DESCRIPTION_FILE;
+    public static final String TOKENIZER_FILE = dev.graft.model.engine.OnnxModelDirectory.TOKENIZER_FILE;
     public static final String LAST_HIDDEN_STATE = "last_hidden_state";
     public static final String SENTENCE_EMBEDDING = "sentence_embedding";
     public static final String LOGITS = "logits";
@@ -153,7 +154,17 @@ public final class OnnxExporter {
      * @throws GraftException when the method or architecture has no ONNX form, naming it
      */
     public Built build() {
-        boolean merged = prepare();
+        MergeRestore restore = prepare();
+        try {
+            return build(restore != null);
+        } finally {
+            if (restore != null) {
+                restore.close(); // the in-memory model is exactly as before: the graph holds its own copies
+            }
+        }
+    }
+
+    private Built build(boolean merged) {
         Pooling pooling = model != null ? model.pooling() : base.defaultPooling();
         boolean norm = normalize != null ? normalize
                 : base.defaultNormalize() || model != null && model.task() == Task.RETRIEVAL;
@@ -259,10 +270,14 @@ public final class OnnxExporter {
         return int8Outcome.graph();
     }
 
-    /** Refuses a method without an ONNX form; folds a mergeable one into the weights. @return whether it merged */
-    private boolean prepare() {
+    /**
+     * Refuses a method without an ONNX form; folds a mergeable one into the weights.
+     *
+     * @return what restores the model after the graph is built, or null if nothing was merged
+     */
+    private MergeRestore prepare() {
         if (model == null) {
-            return false;
+            return null;
         }
         var adaptation = model.adaptation();
         if (!adaptation.exportsToOnnx()) {
@@ -270,10 +285,16 @@ public final class OnnxExporter {
                     + " forward pass, which has no graph form; export methods that fold into the weights or add modules instead");
         }
         if (adaptation.canMerge()) {
-            adaptation.merge();
-            return true;
+            MergeRestore restore = MergeRestore.capture(base.encoder());
+            try {
+                adaptation.merge();
+            } catch (RuntimeException e) {
+                restore.close();
+                throw e;
+            }
+            return restore;
         }
-        return false;
+        return null;
     }
 
     private ObjectNode describe(Pooling pooling, boolean norm, boolean merged) {
@@ -292,6 +313,10 @@ public final class OnnxExporter {
         if (!int8) {
             d.put("quantization", "none");
         }
+        if (model == null) {
+            // the token limit Graft embeds with, so that a consumer of the directory truncates as Graft does
+            d.put("max_length", dev.graft.model.EmbedOptions.defaults(base).maxLength());
+        }
         if (model != null) {
             d.put("method", model.method().name());
             d.put("method_form", merged ? "merged into the weights" : "graph nodes");
@@ -309,6 +334,6 @@ public final class OnnxExporter {
 
     /** Checks that a directory holds a written export (for tools that consume it). */
     public static boolean isExport(Path dir) {
-        return Files.isRegularFile(dir.resolve(MODEL_FILE)) && Files.isRegularFile(dir.resolve(DESCRIPTION_FILE));
+        return dev.graft.model.engine.OnnxModelDirectory.isExport(dir);
     }
 }

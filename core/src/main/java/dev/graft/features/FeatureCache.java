@@ -38,7 +38,7 @@ public final class FeatureCache {
 
     /** The cache under {@code ~/.cache/graft/features} (or {@code $GRAFT_CACHE/features}). */
     public FeatureCache() {
-        this(GraftHome.cacheDir().resolve("features"), true);
+        this(GraftHome.cacheDir("features"), true);
     }
 
     /**

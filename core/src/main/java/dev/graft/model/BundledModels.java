@@ -64,7 +64,7 @@ public final class BundledModels {
      * @throws GraftException if the cache folder cannot be written
      */
     public static Path onnxFile(BundledModel m) {
-        Path file = GraftHome.cacheDir().resolve("models").resolve(m.id() + "-" + LANGCHAIN4J_VERSION + ".onnx");
+        Path file = GraftHome.cacheDir("models").resolve(m.id() + "-" + LANGCHAIN4J_VERSION + ".onnx");
         if (Files.isRegularFile(file)) {
             return file;
         }

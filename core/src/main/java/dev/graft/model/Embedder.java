@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.graft.GraftException;
 import dev.graft.runtime.Arrays2;
 import dev.graft.runtime.Progress;
+import dev.graft.text.TextTokenizer;
 import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.text.TokenizedText;
 import java.util.ArrayList;
@@ -19,7 +20,9 @@ public final class Embedder {
     /** Texts tokenised and sorted together; bounds memory for huge inputs while keeping batches length-homogeneous. */
     private static final int CHUNK = 8192;
 
-    private final EncoderModel model;
+    private final TextTokenizer tokenizer;
+    /** L, the transformer layers (for {@link #embedAllLayers}). */
+    private final int layers;
     private final EmbedOptions options;
     private final InferenceEngine engine;
 
@@ -33,12 +36,25 @@ public final class Embedder {
      * {@code model}'s encoder; the model still tokenises. The caller closes the engine.
      */
     public Embedder(EncoderModel model, EmbedOptions options, InferenceEngine engine) {
+        this(model.tokenizer(), model.info().layers(), options, engine, model.info().id());
         model.checkMaxLength(options.maxLength());
+    }
+
+    /**
+     * Embeds with an engine that carries its own weights (an ONNX export directory opened without PyTorch weights,
+     * see {@code dev.graft.model.engine.OnnxModelDirectory}). The caller checks the max length against the model's
+     * positions and closes the engine.
+     *
+     * @param layers L, the transformer layers (only {@link #embedAllLayers} reads it)
+     * @param id     the model's name, for messages
+     */
+    public Embedder(TextTokenizer tokenizer, int layers, EmbedOptions options, InferenceEngine engine, String id) {
         if (!engine.supports(options.pooling())) {
             throw new GraftException("pooling '" + options.pooling().cliName() + "' is not available for "
-                    + model.info().id() + " on " + engine.name() + " (no pooler output): use cls or mean");
+                    + id + " on " + engine.name() + " (no pooler output): use cls or mean");
         }
-        this.model = model;
+        this.tokenizer = tokenizer;
+        this.layers = layers;
         this.options = options;
         this.engine = engine;
     }
@@ -69,7 +85,7 @@ public final class Embedder {
     }
 
     private List<float[][]> run(List<String> texts, Progress progress, boolean allLayers) {
-        int layers = allLayers ? model.info().layers() + 1 : 1;
+        int layers = allLayers ? this.layers + 1 : 1;
         List<float[][]> out = new ArrayList<>(layers);
         for (int l = 0; l < layers; l++) {
             out.add(new float[texts.size()][]);
@@ -85,7 +101,7 @@ public final class Embedder {
                 }
                 chunk.add(options.prefix().isEmpty() ? t : options.prefix() + t);
             }
-            List<TokenizedText> tokens = model.tokenizer().encodeAll(chunk, options.maxLength());
+            List<TokenizedText> tokens = tokenizer.encodeAll(chunk, options.maxLength());
             for (TokenBudgetBatcher.Batch b : options.batcher().plan(tokens)) {
                 int[] idx = b.indices();
                 List<TokenizedText> batch = new ArrayList<>(idx.length);

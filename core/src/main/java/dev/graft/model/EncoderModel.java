@@ -66,6 +66,12 @@ public final class EncoderModel implements AutoCloseable {
             // not a path: maybe an id
         }
         if (path != null && Files.isDirectory(path)) {
+            if (Files.isRegularFile(path.resolve("onnx_export.json")) && !Files.isRegularFile(path.resolve("config.json"))) {
+                // graft export --format onnx output: an ONNX graph, no PyTorch weights to load
+                throw new GraftException(idOrDirectory + ": an ONNX export holds no PyTorch weights; graft embed --model "
+                        + idOrDirectory + " runs it on ONNX Runtime, and other commands need the model (and adapter) it was"
+                        + " exported from (base_model in onnx_export.json)");
+            }
             return ModelDirectory.load(path, null);
         }
         Optional<BundledModel> b = BundledModels.find(idOrDirectory);
@@ -88,7 +94,7 @@ public final class EncoderModel implements AutoCloseable {
      * directory under {@link GraftHome#cacheDir()}; later loads read the cache (memory-mapped safetensors).
      */
     static EncoderModel loadBundled(BundledModel m) {
-        Path cached = GraftHome.cacheDir().resolve("models").resolve(m.id() + "-" + BundledModels.LANGCHAIN4J_VERSION);
+        Path cached = GraftHome.cacheDir("models").resolve(m.id() + "-" + BundledModels.LANGCHAIN4J_VERSION);
         if (ModelDirectory.isComplete(cached)) {
             try {
                 return ModelDirectory.load(cached, m);

@@ -41,7 +41,11 @@ public interface Adaptation extends AutoCloseable {
         return false;
     }
 
-    /** Folds the change into the base weights and removes the hooks, so the plain encoder computes the adapted model. */
+    /**
+     * Folds the change into the base weights and removes the hooks, so the plain encoder computes the adapted model.
+     * It may change only the weight and bias of the dense layers its hooks sit on (an ONNX export copies exactly those
+     * to restore the model afterwards), and merging an already merged adaptation changes nothing.
+     */
     default void merge() {
         throw new UnsupportedOperationException("this method cannot be merged into the base weights");
     }

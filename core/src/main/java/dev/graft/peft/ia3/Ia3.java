@@ -117,7 +117,8 @@ public final class Ia3 implements PeftMethod {
 
             @Override
             public void merge() {
-                hooks.forEach(Scale::merge);
+                // only the scales still hooked: merging twice would scale twice
+                hooks.stream().filter(h -> h.site.layer().hooks().contains(h)).forEach(Scale::merge);
             }
 
             @Override

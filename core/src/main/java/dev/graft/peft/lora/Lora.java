@@ -90,7 +90,6 @@ public final class Lora implements PeftMethod {
     /** LoRA attached to an encoder. */
     public static final class LoraAdaptation implements Adaptation {
         private final List<LoraLinear> hooks;
-        private boolean merged;
 
         LoraAdaptation(List<LoraLinear> hooks) {
             this.hooks = hooks;
@@ -110,18 +109,13 @@ public final class Lora implements PeftMethod {
 
         @Override
         public void merge() {
-            if (!merged) {
-                hooks.forEach(LoraLinear::merge);
-                merged = true;
-            }
+            // merged or not is read from the layers (an export restores them behind this object's back)
+            hooks.stream().filter(LoraLinear::installed).forEach(LoraLinear::merge);
         }
 
         /** Undoes {@link #merge} (plain LoRA only). */
         public void unmerge() {
-            if (merged) {
-                hooks.forEach(LoraLinear::unmerge);
-                merged = false;
-            }
+            hooks.stream().filter(h -> !h.installed()).forEach(LoraLinear::unmerge);
         }
 
         @Override

@@ -112,6 +112,11 @@ final class LoraLinear implements LinearHook {
         layer.addHook(this);
     }
 
+    /** Whether this hook is on its layer (false after {@link #merge}). */
+    boolean installed() {
+        return layer.hooks().contains(this);
+    }
+
     HfLinear layer() {
         return layer;
     }
