@@ -13,7 +13,7 @@ public final class Int8Eval {
     public static void main(String[] args) throws Exception {
         String id = args[0];
         List<String> texts = new ArrayList<>(OnnxParityTest.inputs(id.endsWith("zh")));
-        texts.addAll(Fortunes.sample(Integer.parseInt(args[1])));
+        texts.addAll(java.nio.file.Files.readAllLines(java.nio.file.Path.of("bench/data/embed/texts.txt")).subList(0, Integer.parseInt(args[1])));
         try (EncoderModel base = EncoderModel.load(id)) {
             OnnxGraphBuilder fp32 = OnnxExporter.of(base).build().graph();
             List<TokenizedText> tokens = base.tokenizer().encodeAll(texts, 256);
@@ -25,7 +25,7 @@ public final class Int8Eval {
             List<TokenizedText> cal = base.tokenizer().encodeAll(Int8Calibration.builtIn(), 256);
             for (int i = 2; i < args.length; i++) {
                 String[] p = args[i].split("/");
-                var s = new Int8Quantizer.Settings(Int8MatMul.Form.INTEGER_U8U8, Double.parseDouble(p[0]), Double.parseDouble(p[1]), Integer.parseInt(p[2]));
+                var s = new Int8Quantizer.Settings(Int8MatMul.Form.INTEGER_U8U8, Double.parseDouble(p[0]), Double.parseDouble(p[1]), Integer.parseInt(p[2]), p.length > 3 ? Integer.parseInt(p[3]) : 0);
                 long t0 = System.nanoTime();
                 var o = Int8Quantizer.quantize(fp32, w -> true, cal, s);
                 double secs = (System.nanoTime() - t0) / 1e9;
