@@ -67,7 +67,7 @@ if [ "$tasks" = 1 ]; then
   echo "bench: tuning a head on manpages (all-minilm-l6-v2)" >&2
   rm -rf "$out/manpages-head"
   ./graft --quiet --threads "$threads" tune --model all-minilm-l6-v2 --train "$out/data/manpages/train.csv" \
-    --eval "$out/data/manpages/dev.csv" --method head --output "$out/manpages-head" >/dev/null
+    --eval "$out/data/manpages/dev.csv" --method head --max-length 64 --output "$out/manpages-head" >/dev/null
   export_both all-minilm-l6-v2 "$out/manpages" --adapter "$out/manpages-head"
   m=all-minilm-l6-v2
   [ -d "$out/$m/fp32" ] || export_both "$m" "$out/$m"
