@@ -8,11 +8,20 @@ package dev.graft.export;
  * @param count how many texts
  */
 public record CosineStats(double min, double mean, int count) {
+    /** The worst and mean of per-text cosines. */
+    static CosineStats of(double[] cosines) {
+        double min = 1;
+        double sum = 0;
+        for (double c : cosines) {
+            min = Math.min(min, c);
+            sum += c;
+        }
+        return new CosineStats(min, cosines.length == 0 ? 1 : sum / cosines.length, cosines.length);
+    }
+
     /** Accumulates row-by-row cosines. */
     static final class Builder {
-        private double min = 1;
-        private double sum;
-        private int count;
+        private final java.util.List<Double> values = new java.util.ArrayList<>();
 
         /**
          * Adds {@code rows} pairs of vectors.
@@ -31,16 +40,18 @@ public record CosineStats(double min, double mean, int count) {
                     na += (double) a[i] * a[i];
                     nb += (double) b[i] * b[i];
                 }
-                double c = na == 0 || nb == 0 ? (na == nb ? 1 : 0) : d / Math.sqrt(na * nb);
-                min = Math.min(min, c);
-                sum += c;
-                count++;
+                values.add(na == 0 || nb == 0 ? (na == nb ? 1 : 0) : d / Math.sqrt(na * nb));
             }
             return this;
         }
 
+        /** Each pair's cosine, in the order added. */
+        double[] values() {
+            return values.stream().mapToDouble(Double::doubleValue).toArray();
+        }
+
         CosineStats build() {
-            return new CosineStats(min, count == 0 ? 1 : sum / count, count);
+            return of(values());
         }
     }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
-import dev.graft.model.BundledModel;
 import dev.graft.model.BundledModels;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
@@ -21,22 +20,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code --quantize int8} on every bundled model: the cosine of each text's int8 sentence embedding to Graft's fp32
- * one, printed per model (worst and mean over the parity inputs at 128 tokens). Issue 14's goal is a floor of 0.995
- * on every text; measured with calibration (SmoothQuant + measured fp32 fallbacks): all-minilm-l6-v2 0.9972,
- * bge-small-en 0.9968, e5-small-v2 0.9972, bge-small-zh 0.9983, bge-small-en-v1.5 0.9920. The assertion guards that
- * level against regressions until bge-small-en-v1.5 reaches the goal too.
+ * {@code --quantize int8} against Graft's fp32 embeddings: the cosine of each parity input's int8 sentence embedding
+ * (at 128 tokens) to the fp32 one, worst text against issue 14's floor of 0.995. CI checks two bundled models, the
+ * default all-minilm-l6-v2 and bge-small-en-v1.5, the one that does not reach the goal yet (its worst text stays near
+ * 0.992 however the 12 fp32 products are chosen), held at 0.99 against regressions; bench/int8.sh and
+ * {@code Int8Bench eval} check all five (each export calibrates for a minute or more on 2 cores).
  */
 class Int8ExportTest {
     /** Issue 14's goal. */
     static final double GOAL = 0.995;
-    /** What every bundled model reaches today (bge-small-en-v1.5's worst text: 0.992). */
-    static final double FLOOR = 0.99;
     @TempDir
     Path dir;
 
     static List<String> models() {
-        return BundledModels.all().stream().map(BundledModel::id).toList();
+        return List.of(BundledModels.DEFAULT_ID, "bge-small-en-v1.5");
     }
 
     @ParameterizedTest
@@ -74,9 +71,10 @@ class Int8ExportTest {
                 worst = Math.min(worst, c);
                 sum += c;
             }
-            System.out.printf("int8 %s: cosine to fp32 over %d texts: min %.5f, mean %.5f%s%n", id, texts.size(), worst,
-                    sum / texts.size(), worst >= GOAL ? "" : " (below the goal " + GOAL + ")");
-            assertTrue(worst >= FLOOR, id + ": int8 cosine to fp32 " + worst + " is below " + FLOOR);
+            System.out.printf("int8 %s: cosine to fp32 over %d texts: min %.5f, mean %.5f%n", id, texts.size(), worst,
+                    sum / texts.size());
+            double floor = id.equals("bge-small-en-v1.5") ? 0.99 : GOAL;
+            assertTrue(worst >= floor, id + ": int8 cosine to fp32 " + worst + " is below " + floor);
         }
     }
 }

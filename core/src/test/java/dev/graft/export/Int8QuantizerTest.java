@@ -132,4 +132,16 @@ class Int8QuantizerTest {
         assertArrayEquals(new float[] {1f, 1f, 2f}, Int8Quantizer.divisors(new float[] {0, 3, 4}, new float[] {5, 0, 1}, 0.5), 1e-6f);
         assertEquals(List.of(0.0, 0.25, 0.5), Int8Quantizer.alphas(0.5));
     }
+
+    @Test
+    void fallbackOrderFixesTheWorstTextFirstThenTheMean() {
+        // text 0 is the worst (0.990); "b" lifts the mean most but leaves text 0 alone, "a" lifts text 0, "c" little
+        double[] base = {0.990, 0.996, 0.996};
+        Map<String, double[]> gain = new java.util.LinkedHashMap<>();
+        gain.put("b", new double[] {0, 0.003, 0.003});
+        gain.put("a", new double[] {0.004, 0, 0});
+        gain.put("c", new double[] {0.0005, 0, 0});
+        // after "a" text 0 is at 0.994, still the worst: "c" raises it to 0.9945, "b" does not
+        assertEquals(List.of("a", "c", "b"), Fallback.greedy(base, gain));
+    }
 }
