@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import dev.graft.GraftException;
 import dev.graft.io.onnx.OnnxGraphBuilder;
 import dev.graft.io.onnx.OnnxModelWriter;
+import dev.graft.model.TokenIds;
 import dev.graft.text.TokenizedText;
 import java.io.IOException;
 import java.nio.LongBuffer;
@@ -59,26 +60,14 @@ final class OrtGraphRunner implements AutoCloseable {
      * @return each output flattened, by name
      */
     Map<String, float[]> run(List<TokenizedText> tokens, Set<String> outputs) {
-        int b = tokens.size();
-        int t = tokens.stream().mapToInt(TokenizedText::length).max().orElseThrow();
-        long[] ids = new long[b * t];
-        long[] mask = new long[b * t];
-        long[] types = new long[b * t];
-        for (int i = 0; i < b; i++) {
-            TokenizedText x = tokens.get(i);
-            for (int j = 0; j < x.length(); j++) {
-                ids[i * t + j] = x.ids()[j];
-                mask[i * t + j] = 1;
-                types[i * t + j] = x.typeIds()[j];
-            }
-        }
+        TokenIds padded = TokenIds.pad(tokens);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        long[] shape = {b, t};
+        long[] shape = {padded.batch(), padded.length()};
         Map<String, OnnxTensor> in = new HashMap<>();
         try {
-            in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-            in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-            in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+            in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.ids()), shape));
+            in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.mask()), shape));
+            in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.typeIds()), shape));
             Map<String, float[]> out = new LinkedHashMap<>();
             try (OrtSession.Result r = session.run(in, outputs)) {
                 for (Map.Entry<String, OnnxValue> e : r) {

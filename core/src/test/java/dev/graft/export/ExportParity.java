@@ -87,28 +87,16 @@ final class ExportParity {
 
     /** Runs an open session on the padded batch; returns every output by name, flattened. */
     static Map<String, float[]> run(OrtSession session, List<TokenizedText> tokens) throws Exception {
-        int b = tokens.size();
-        int t = tokens.stream().mapToInt(TokenizedText::length).max().orElseThrow();
-        long[] ids = new long[b * t];
-        long[] mask = new long[b * t];
-        long[] types = new long[b * t];
-        for (int i = 0; i < b; i++) {
-            TokenizedText x = tokens.get(i);
-            for (int j = 0; j < x.length(); j++) {
-                ids[i * t + j] = x.ids()[j];
-                mask[i * t + j] = 1;
-                types[i * t + j] = x.typeIds()[j];
-            }
-        }
+        dev.graft.model.TokenIds padded = dev.graft.model.TokenIds.pad(tokens);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Map<String, float[]> out = new LinkedHashMap<>();
         {
             {
-                long[] shape = {b, t};
+                long[] shape = {padded.batch(), padded.length()};
                 Map<String, OnnxTensor> in = new HashMap<>();
-                in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-                in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-                in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+                in.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.ids()), shape));
+                in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.mask()), shape));
+                in.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(padded.typeIds()), shape));
                 try (OrtSession.Result r = session.run(in)) {
                     for (Map.Entry<String, ai.onnxruntime.OnnxValue> e : r) {
                         OnnxTensor v = (OnnxTensor) e.getValue();
