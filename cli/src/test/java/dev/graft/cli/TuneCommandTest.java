@@ -62,7 +62,7 @@ class TuneCommandTest {
         assertEquals("classification", config.get("task").asText());
         assertEquals("[\"neg\",\"pos\"]", config.get("labels").toString());
         assertEquals("mean", config.get("pooling").asText());
-        assertEquals(3e-3, config.at("/training/learningRate").asDouble(), 0, "lora's default learning rate");
+        assertEquals(1e-3, config.at("/training/learningRate").asDouble(), 0, "lora's default learning rate");
         assertEquals(16, config.at("/training/maxLength").asInt());
         assertEquals(42, prov.get("seed").asLong());
         assertTrue(prov.get("metrics").has("accuracy"), prov.toString());
