@@ -1,5 +1,6 @@
 package dev.graft.export;
 
+import static dev.graft.testing.Differences.maxAbs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -180,17 +181,5 @@ class OrtAdaptedModelTest {
             f[i] = probabilities.get(LABELS.names().get(i));
         }
         return f;
-    }
-
-    static double maxAbs(float[][] a, float[][] b) {
-        assertEquals(a.length, b.length);
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i].length, b[i].length);
-            for (int j = 0; j < a[i].length; j++) {
-                worst = Math.max(worst, Math.abs(a[i][j] - b[i][j]));
-            }
-        }
-        return worst;
     }
 }

@@ -1,5 +1,6 @@
 package dev.graft.model.engine;
 
+import static dev.graft.testing.Differences.maxAbs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -104,17 +105,5 @@ class OrtEngineTest {
         assertEquals(EngineChoice.ONNXRUNTIME, EngineChoice.parse(" OnnxRuntime"));
         GraftException e = assertThrows(GraftException.class, () -> EngineChoice.parse("tensorrt"));
         assertEquals("unknown engine 'tensorrt': expected one of [auto, onnxruntime, pytorch]", e.getMessage());
-    }
-
-    static double maxAbs(float[][] a, float[][] b) {
-        assertEquals(a.length, b.length);
-        double worst = 0;
-        for (int i = 0; i < a.length; i++) {
-            assertEquals(a[i].length, b[i].length);
-            for (int j = 0; j < a[i].length; j++) {
-                worst = Math.max(worst, Math.abs(a[i][j] - b[i][j]));
-            }
-        }
-        return worst;
     }
 }
