@@ -52,6 +52,7 @@ public final class Trainer {
     private final Path runDir;
     private final Progress progress;
     private Double startLoss;
+    private Distillation distillation;
 
     /**
      * @param model    the model to train (its {@link TaskModel#trainable()} parameters change)
@@ -82,6 +83,16 @@ public final class Trainer {
     }
 
     /**
+     * Learns from another model's outputs ({@link Distillation}) instead of (or besides) the labels: every training
+     * example needs a target there; for embedding targets the examples need no pair, and the held-out ones are
+     * scored by their cosine to the teacher.
+     */
+    public Trainer distilling(Distillation d) {
+        this.distillation = d;
+        return this;
+    }
+
+    /**
      * Trains.
      *
      * @param train  training examples
@@ -97,7 +108,14 @@ public final class Trainer {
             throw new GraftException("nothing to train: method '" + model.method().name() + "' has no parameters of its own"
                     + " and the task '" + task.cliName() + "' has no head");
         }
-        if (task == Task.RETRIEVAL) {
+        if (distillation != null && distillation.embeddings() != (task == Task.RETRIEVAL)) {
+            throw new GraftException("embedding distillation needs a retrieval model, class distillation a classifier; got "
+                    + task.cliName());
+        }
+        if (distillation != null && task != Task.CLASSIFICATION && task != Task.RETRIEVAL) {
+            throw new GraftException("distillation supports classification and embeddings, not " + task.cliName());
+        }
+        if (task == Task.RETRIEVAL && distillation == null) {
             for (Example e : train) {
                 if (e.pair() == null || e.pair().isBlank()) {
                     throw new GraftException(e.source() + ": retrieval training needs a positive passage in the pair column");
@@ -113,7 +131,7 @@ public final class Trainer {
             Targets.checkLabel(model.labels(), e); // a label only seen at evaluation fails now, not after training
         }
         List<TokenizedText> tokens = model.tokenize(train, model.maxLength());
-        List<TokenizedText> pairTokens = task == Task.RETRIEVAL ? pairTokens(train) : null;
+        List<TokenizedText> pairTokens = task == Task.RETRIEVAL && distillation == null ? pairTokens(train) : null;
 
         Map<String, Parameter> params = model.trainable();
         params.values().forEach(p -> p.getArray().setRequiresGradient(true));
@@ -166,7 +184,7 @@ public final class Trainer {
                     List<Integer> idx = order.subList(b * config.batchSize(), Math.min(order.size(), (b + 1) * config.batchSize()));
                     // Dropout depends only on (seed, update, micro-batch): resumed runs repeat it exactly.
                     engine.setRandomSeed((int) (config.seed() * 1_000_003L + state.updates * 131L + b));
-                    double loss = forwardBackward(idx, tokens, pairTokens, targets, classWeights);
+                    double loss = forwardBackward(idx, train, tokens, pairTokens, targets, classWeights);
                     if (!Double.isFinite(loss)) {
                         throw nonFinite("loss", state.updates, checkpoints);
                     }
@@ -206,7 +224,7 @@ public final class Trainer {
                         lossSum = 0;
                         lossCount = 0;
                         if (!eval.isEmpty()) {
-                            record.put("eval", Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2));
+                            record.put("eval", evaluate(eval));
                             double value = selected(record, selection);
                             if (value > state.bestValue || state.bestStep < 0) {
                                 state.bestValue = value;
@@ -250,8 +268,7 @@ public final class Trainer {
                 }
             }
             params.values().forEach(p -> p.getArray().setRequiresGradient(false));
-            Map<String, Double> finalMetrics = eval.isEmpty() ? Map.of()
-                    : Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2);
+            Map<String, Double> finalMetrics = eval.isEmpty() ? Map.of() : evaluate(eval);
             if (checkpoints != null) {
                 checkpoints.plot(history, selection);
             }
@@ -296,13 +313,23 @@ public final class Trainer {
         record.put("epoch", 0.0);
         record.put("loss", startLoss);
         if (!eval.isEmpty()) {
-            record.put("eval", Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2));
+            record.put("eval", evaluate(eval));
         }
         return record;
     }
 
+    /** The model's metrics on the evaluation examples (for embedding distillation: its agreement with the teacher). */
+    private Map<String, Double> evaluate(List<Example> eval) {
+        return distillation != null && distillation.embeddings()
+                ? distillation.evaluate(model, eval, model.maxLength(), config.batchSize() * 2)
+                : Evaluator.evaluate(model, eval, model.maxLength(), config.batchSize() * 2);
+    }
+
     private String selectionMetric() {
-        return config.selectionMetric() != null ? config.selectionMetric() : Evaluator.defaultMetric(model.task());
+        if (config.selectionMetric() != null) {
+            return config.selectionMetric();
+        }
+        return distillation != null ? distillation.selectionMetric(model.task()) : Evaluator.defaultMetric(model.task());
     }
 
     /** The selection metric's value in an evaluation record. */
@@ -334,26 +361,15 @@ public final class Trainer {
     }
 
     /** Forward and backward for one micro-batch; returns its (unscaled) loss. Gradients accumulate in the parameters. */
-    private double forwardBackward(List<Integer> idx, List<TokenizedText> tokens, List<TokenizedText> pairTokens,
-                                   Targets targets, float[] classWeights) {
+    private double forwardBackward(List<Integer> idx, List<Example> train, List<TokenizedText> tokens,
+                                   List<TokenizedText> pairTokens, Targets targets, float[] classWeights) {
         try (NDManager scope = model.base().manager().newSubManager()) {
             List<TokenizedText> batch = new ArrayList<>(idx.size());
             idx.forEach(i -> batch.add(tokens.get(i)));
             TokenBatch in = TokenBatch.of(batch, scope);
             try (GradientCollector gc = Engines.pytorch().newGradientCollector()) {
-                NDArray loss;
-                switch (model.task()) {
-                    case CLASSIFICATION -> loss = Losses.crossEntropy(model.forward(in, true), targets.classes(idx), classWeights);
-                    case MULTI_LABEL -> loss = Losses.binaryCrossEntropy(model.forward(in, true), targets.multiHot(idx));
-                    case REGRESSION -> loss = Losses.meanSquaredError(model.forward(in, true), targets.values(idx));
-                    default -> {
-                        List<TokenizedText> pos = new ArrayList<>(idx.size());
-                        idx.forEach(i -> pos.add(pairTokens.get(i)));
-                        NDArray q = model.pooled(in, true);
-                        NDArray p = model.pooled(TokenBatch.of(pos, scope), true);
-                        loss = Losses.contrastive(q, p, (float) config.temperature());
-                    }
-                }
+                NDArray loss = distillation != null ? distillationLoss(idx, train, in, targets, classWeights)
+                        : taskLoss(idx, in, pairTokens, targets, classWeights, scope);
                 float value = loss.getFloat();
                 if (Float.isFinite(value)) {
                     gc.backward(config.accumulation() == 1 ? loss
@@ -362,6 +378,34 @@ public final class Trainer {
                 return value;
             }
         }
+    }
+
+    /** The loss toward another model's outputs for one micro-batch. */
+    private NDArray distillationLoss(List<Integer> idx, List<Example> train, TokenBatch in, Targets targets,
+                                     float[] classWeights) {
+        List<Example> examples = new ArrayList<>(idx.size());
+        idx.forEach(i -> examples.add(train.get(i)));
+        if (distillation.embeddings()) {
+            return distillation.loss(model.pooled(in, true), examples, null, null);
+        }
+        return distillation.loss(model.forward(in, true), examples, targets.classes(idx), classWeights);
+    }
+
+    /** The task's own loss against the labels for one micro-batch. */
+    private NDArray taskLoss(List<Integer> idx, TokenBatch in, List<TokenizedText> pairTokens, Targets targets,
+                             float[] classWeights, NDManager scope) {
+        return switch (model.task()) {
+            case CLASSIFICATION -> Losses.crossEntropy(model.forward(in, true), targets.classes(idx), classWeights);
+            case MULTI_LABEL -> Losses.binaryCrossEntropy(model.forward(in, true), targets.multiHot(idx));
+            case REGRESSION -> Losses.meanSquaredError(model.forward(in, true), targets.values(idx));
+            case RETRIEVAL -> {
+                List<TokenizedText> pos = new ArrayList<>(idx.size());
+                idx.forEach(i -> pos.add(pairTokens.get(i)));
+                NDArray q = model.pooled(in, true);
+                NDArray p = model.pooled(TokenBatch.of(pos, scope), true);
+                yield Losses.contrastive(q, p, (float) config.temperature());
+            }
+        };
     }
 
     /** Clips the accumulated gradients, applies AdamW, zeroes the gradients; returns the pre-clip global norm. */

@@ -70,6 +70,10 @@ public final class Tuning {
     private List<Path> sources;
     /** Shared by copies ({@link Search}'s trials start from the same state, so embed the same examples alike). */
     private ProbeFeatures probeFeatures = new ProbeFeatures();
+    private dev.graft.train.Distillation distillation;
+    private List<String> labelNames;
+    private Path startFrom;
+    private final Map<String, Object> extraProvenance = new LinkedHashMap<>();
 
     private Tuning(EncoderModel base) {
         this.base = Objects.requireNonNull(base, "base");
@@ -236,6 +240,39 @@ public final class Tuning {
     }
 
     /**
+     * Learns from another model's outputs besides (or instead of) the labels: knowledge distillation
+     * ({@link dev.graft.train.Distillation}, whose targets are attached to the training examples given here).
+     */
+    public Tuning distillation(dev.graft.train.Distillation d) {
+        this.distillation = d;
+        return this;
+    }
+
+    /**
+     * The class names in head order (default: the sorted labels of the training data). A distilled student takes its
+     * teacher's, so that a class the transfer data never shows still has its output.
+     */
+    public Tuning labels(List<String> names) {
+        this.labelNames = names == null ? null : List.copyOf(names);
+        return this;
+    }
+
+    /**
+     * Starts from a trained adapter instead of a fresh one: its method, configuration, head, labels and pooling (the
+     * {@link #method} and options set here are ignored, and no linear probe is fitted: the head is trained already).
+     */
+    public Tuning startFrom(Path adapterDir) {
+        this.startFrom = adapterDir;
+        return this;
+    }
+
+    /** Adds an entry to the output's provenance (what a workflow built on tuning needs to record: its teachers, say). */
+    public Tuning provenance(String key, Object value) {
+        extraProvenance.put(key, value);
+        return this;
+    }
+
+    /**
      * What a finished run gives back.
      *
      * @param trainableParameters what trained: the method's parameters and the task head
@@ -294,6 +331,10 @@ public final class Tuning {
         t.probeInit = probeInit;
         t.sources = sources;
         t.probeFeatures = probeFeatures;
+        t.distillation = distillation;
+        t.labelNames = labelNames;
+        t.startFrom = startFrom;
+        t.extraProvenance.putAll(extraProvenance);
         return t;
     }
 
@@ -311,21 +352,27 @@ public final class Tuning {
             throw new GraftException(output + ": already holds an adapter; choose another --output, or --resume a stopped run");
         }
         SourceComposition composition = composition();
-        PeftMethod m = methodOf(composition);
+        TaskModel start = startFrom == null ? null : TaskModelFiles.load(base, startFrom);
+        PeftMethod m = start != null ? start.method() : methodOf(composition);
         TrainingConfig asked = training.learningRate(learningRate != null ? learningRate : m.defaultLearningRate()).build();
         // max length 0 is the default: recorded as the value used; an explicit one beyond the positions fails in Trainer
         TrainingConfig c = asked.maxLength() > 0 ? asked : asked.toBuilder().maxLength(TaskModel.defaultMaxLength(base)).build();
+        if (distillation != null && distillation.embeddings() && c.selectionMetric() == null) {
+            c = c.toBuilder().selectionMetric(dev.graft.train.Distillation.TEACHER_COSINE).build();
+        }
         ObjectNode given = composition != null ? composition.options(base, options) : options.deepCopy();
-        ObjectNode methodConfig = m.resolveConfig(base.encoder(), given);
-        LabelSpace labels = LabelSpace.fromTraining(task, train);
-        Pooling p = pooling != null ? pooling : base.defaultPooling();
-        try (TaskModel tm = new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
+        ObjectNode methodConfig = start != null ? start.methodConfig() : m.resolveConfig(base.encoder(), given);
+        LabelSpace labels = start != null ? start.labels()
+                : labelNames != null ? new LabelSpace(task, labelNames) : LabelSpace.fromTraining(task, train);
+        Pooling p = start != null ? start.pooling() : pooling != null ? pooling : base.defaultPooling();
+        boolean probeInit = this.probeInit && start == null;
+        try (TaskModel tm = start != null ? start : new TaskModel(base, m, methodConfig, labels, p, c.seed())) {
             // nothing but the head trains: the probe already is the minimum of that (convex) problem, and its
             // cross-validation picks λ on all the data, so a holdout would only take examples away from it
             boolean probeOnly = probeInit && !resume && tm.adaptation().parameters().isEmpty() && tm.head() != null;
             Selection selection = probeOnly ? Selection.forProbeOnly(train, eval, inputs.get("train"))
                     : Selection.choose(train, eval, holdout, task, c.seed(), inputs.get("train"));
-            Trainer trainer = new Trainer(tm, c, output, progress); // sets the max length the probe embeds at
+            Trainer trainer = new Trainer(tm, c, output, progress).distilling(distillation); // sets the max length the probe embeds at
             ProbeReport probe = probeInit && !resume ? fitProbe(tm, selection.train(), c) : null;
             boolean probeIsResult = probe != null && probeOnly;
             if (probe != null) {
@@ -360,6 +407,10 @@ public final class Tuning {
             if (composition != null) {
                 composition.record(record);
             }
+            if (startFrom != null) {
+                record.put("started_from", startFrom.toString());
+            }
+            extraProvenance.forEach((k, v) -> record.set(k, JSON.valueToTree(v)));
             Provenance.write(output, record);
             long bytes = Files.size(output.resolve(AdapterFiles.WEIGHTS));
             long methodParameters = tm.adaptation().parameters().values().stream().mapToLong(q -> q.getArray().size()).sum();

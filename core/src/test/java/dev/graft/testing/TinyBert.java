@@ -49,9 +49,17 @@ public final class TinyBert {
      * learning tests use a wider initialisation, as a pretrained network's activations are.
      */
     public static EncoderModel create(Path dir, long seed, double std) {
-        BertConfig config = config();
+        return create(dir, seed, std, WORDS);
+    }
+
+    /**
+     * As {@link #create(Path, long, double)} with another vocabulary: the special tokens, letters and punctuation,
+     * then {@code words} (so two models built with different word lists tokenize the same text to different ids).
+     */
+    public static EncoderModel create(Path dir, long seed, double std, List<String> words) {
+        BertConfig config = BertConfig.tiny(vocabulary(words).size(), 32, 2, 4, 64, 64);
         JsonNode cfg = JSON.valueToTree(config);
-        Path tok = writeTokenizer(dir);
+        Path tok = writeTokenizer(dir, words);
         TensorSource weights = randomWeights(new BertModel(config, true).namedParameterShapes(), seed, std);
         return EncoderModel.fromWeights("tiny-bert", cfg, weights, TextTokenizer.load(tok), Pooling.MEAN, false);
     }
@@ -102,6 +110,11 @@ public final class TinyBert {
 
     /** Special tokens, letters, "##"-continuations of letters, then {@link #WORDS}. */
     public static List<String> vocabulary() {
+        return vocabulary(WORDS);
+    }
+
+    /** As {@link #vocabulary()} with {@code words} in place of {@link #WORDS}. */
+    public static List<String> vocabulary(List<String> words) {
         List<String> v = new java.util.ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
         for (char c = 'a'; c <= 'z'; c++) {
             v.add(String.valueOf(c));
@@ -112,13 +125,18 @@ public final class TinyBert {
         for (String p : List.of(".", ",", "!", "?")) {
             v.add(p);
         }
-        v.addAll(WORDS);
+        v.addAll(words);
         return v;
     }
 
     /** Writes a BERT-style (lower-casing WordPiece) tokenizer.json into {@code dir}. */
     public static Path writeTokenizer(Path dir) {
-        List<String> vocab = vocabulary();
+        return writeTokenizer(dir, WORDS);
+    }
+
+    /** As {@link #writeTokenizer(Path)} for the vocabulary with {@code words}. */
+    public static Path writeTokenizer(Path dir, List<String> words) {
+        List<String> vocab = vocabulary(words);
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
