@@ -7,9 +7,7 @@ import dev.graft.train.Budget;
 import dev.graft.train.Example;
 import dev.graft.train.ExampleFiles;
 import dev.graft.train.Holdout;
-import dev.graft.train.LearningRateSchedule;
 import dev.graft.train.Task;
-import dev.graft.train.TaskModel;
 import dev.graft.train.TrainingConfig;
 import dev.graft.train.TrainingResult;
 import dev.graft.tune.Search;
@@ -39,9 +37,6 @@ final class TuneOptions {
             + " Default: " + Holdout.PERCENT + "%% of --train held out (stratified by class).")
     Path eval;
 
-    @Option(names = "--no-holdout", description = "Without --eval, train on all of --train (no selection, no early stop).")
-    boolean noHoldout;
-
     @Option(names = "--method", description = "PEFT method. Default: lora (fuse: scalearn).")
     String method;
 
@@ -54,54 +49,8 @@ final class TuneOptions {
     @Option(names = "--pooling", description = "cls, mean or pooler (default: the model's).")
     String pooling;
 
-    @Option(names = "--epochs", description = "Exactly N passes over the data (default: the data-sized budget of updates).")
-    Integer epochs;
-
-    @Option(names = "--updates", description = "Exactly N optimizer updates. Default: " + Budget.EPOCHS + " epochs, at least "
-            + Budget.FLOOR + " and at most " + Budget.CAP + " updates.")
-    Integer updates;
-
-    @Option(names = "--lr", description = "Peak learning rate (default depends on the method: lora 3e-3, full 5e-5, adapters 1e-3, ...).")
-    Double lr;
-
-    @Option(names = "--batch-size", defaultValue = "16")
-    int batchSize;
-
-    @Option(names = "--accumulation", defaultValue = "1", description = "Batches per update (gradient accumulation).")
-    int accumulation;
-
-    @Option(names = "--max-length", description = "Token limit per example, at most the model's positions. Default: "
-            + TaskModel.DEFAULT_MAX_LENGTH + " (fewer if the model has fewer).")
-    Integer maxLength;
-
-    @Option(names = "--seed", defaultValue = "42")
-    long seed;
-
-    @Option(names = "--weight-decay", defaultValue = "0.01")
-    double weightDecay;
-
-    @Option(names = "--warmup", defaultValue = "0.06", description = "Warm-up fraction of the updates.")
-    double warmup;
-
-    @Option(names = "--schedule", defaultValue = "linear", description = "linear, cosine or constant.")
-    String schedule;
-
-    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient-norm clip (0 = off).")
-    double maxGradNorm;
-
-    @Option(names = "--eval-every", defaultValue = "0", description = "Evaluate every N updates (default: " + Budget.EVALUATIONS
-            + " times per budget, at least " + Budget.MIN_EVAL_EVERY + " updates apart; with --epochs each epoch).")
-    int evalEvery;
-
-    @Option(names = "--patience", description = "Early stop after N evaluations without improvement (0 = off). Default: "
-            + Budget.PATIENCE + " with the default budget, else off.")
-    Integer patience;
-
-    @Option(names = "--class-weights", description = "Weight classes by inverse frequency.")
-    boolean classWeights;
-
-    @Option(names = "--metric", description = "Metric that selects the best checkpoint (default: accuracy / micro_f1 / spearman / mrr).")
-    String metric;
+    @Mixin
+    TrainingFlags training = new TrainingFlags();
 
     @Option(names = "--resume", description = "Continue from the checkpoint in --output.")
     boolean resume;
@@ -113,10 +62,6 @@ final class TuneOptions {
 
     @Option(names = "--search", paramLabel = "N", description = "With --auto: how many learning rates to try (default 3).")
     Integer search;
-
-    @Option(names = "--no-probe-init", description = "Start from a random head instead of a linear probe fitted on the"
-            + " frozen features first (LP-FT, Kumar et al. 2022); for comparisons. With --method head the probe is the result.")
-    boolean noProbeInit;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -134,24 +79,13 @@ final class TuneOptions {
         Task t = Task.parse(task);
         boolean retrieval = t == Task.RETRIEVAL;
         List<Example> trainSet = ExampleFiles.read(train, data.textColumn, data.pairColumn, data.labelColumn, !retrieval);
-        if (epochs != null && updates != null) {
-            throw new GraftException("--epochs and --updates: give one of them");
-        }
-        if (patience != null && patience < 0) {
-            throw new GraftException("--patience must be non-negative, got " + patience);
-        }
-        // unset values stay 0 (or -1 for patience): TrainingConfig's "default" markers, resolved by Budget and Tuning
-        TrainingConfig.Builder config = TrainingConfig.builder().epochs(orZero(epochs)).updates(orZero(updates))
-                .batchSize(batchSize).accumulation(accumulation)
-                .weightDecay(weightDecay).warmupRatio(warmup).schedule(LearningRateSchedule.Kind.parse(schedule))
-                .maxGradNorm(maxGradNorm).maxLength(orZero(maxLength)).seed(seed).evalEvery(evalEvery)
-                .patience(patience == null ? -1 : patience).classWeights(classWeights).selectionMetric(metric);
+        TrainingConfig.Builder config = training.config();
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(model)) {
             // the learning rate is resolved by Tuning: --lr, else the method's default
             Tuning tuning = Tuning.of(base).options(MethodFlags.values(spec)).task(t).train(trainSet, train)
-                    .config(config.build()).learningRate(lr).progress(new ConsoleProgress(1)).resume(resume).holdout(!noHoldout)
-                    .probeInit(!noProbeInit);
+                    .config(config.build()).learningRate(training.lr).progress(new ConsoleProgress(1)).resume(resume)
+                    .holdout(!training.noHoldout).probeInit(!training.noProbeInit);
             if (method != null) {
                 tuning.method(method);
             }
@@ -179,10 +113,6 @@ final class TuneOptions {
         return 0;
     }
 
-    private static int orZero(Integer value) {
-        return value == null ? 0 : value;
-    }
-
     /** E.g. "budget: 140 of 300 updates (auto: 10 epochs, at least 300, at most 3000); stopped early, best at update 65". */
     static String budgetLine(TrainingResult t) {
         Budget b = t.budget();
@@ -197,6 +127,12 @@ final class TuneOptions {
     }
 
     private void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r, Search.Result search) {
+        print(out, base, examples, r, search, json, output);
+    }
+
+    /** The run's summary: JSON, or lines for people. */
+    static void print(PrintWriter out, EncoderModel base, int examples, Tuning.Result r, Search.Result search, boolean json,
+                      Path output) {
         TrainingResult training = r.training();
         if (json) {
             Map<String, Object> summary = new LinkedHashMap<>();

@@ -45,7 +45,15 @@ public final class Distillation {
         /** 1 − cosine similarity (scale-free; the default). */
         COSINE,
         /** Squared error, averaged over the vector's components. */
-        MSE
+        MSE;
+
+        public static EmbeddingLoss parse(String s) {
+            return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "cosine", "cos" -> COSINE;
+                case "mse" -> MSE;
+                default -> throw new GraftException("--embedding-loss must be cosine or mse, got '" + s + "'");
+            };
+        }
     }
 
     private final double temperature;
