@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.model.EncoderModel;
+import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
 import dev.graft.train.ToyTasks;
 import java.awt.image.BufferedImage;
@@ -109,6 +111,28 @@ class CompareCommandTest {
         CliTest.Run one = CliTest.run("compare", "--old", oldAdapter.toString(), "--new", newAdapter.toString(), "--data",
                 data.toString(), "--engine", "pytorch", "--show-flips", "1", "--json");
         assertEquals(Math.min(neg, 1) + Math.min(pos, 1), JSON.readTree(one.out()).get("flips").size());
+    }
+
+    @Test
+    void theTwoSidesMayUseDifferentBaseModels() throws Exception {
+        Path base = CliTest.tinyModel(dir);
+        Path other = dir.resolve("tiny2");
+        try (EncoderModel m = TinyBert.create(dir.resolve("tok2"), 11, 0.2)) {
+            m.saveAsHuggingFace(other);
+        }
+        Path train = csv(dir.resolve("train.csv"), ToyTasks.sentiment(40, 1), 0);
+        Path data = csv(dir.resolve("test.csv"), ToyTasks.sentiment(20, 5), 0);
+        Path oldAdapter = probe(base, train, "old");
+        Path newAdapter = probe(other, train, "new");
+        // --new-model names the base the new adapter was trained on (here the one it records anyway)
+        CliTest.Run r = CliTest.run("compare", "--old", oldAdapter.toString(), "--new", newAdapter.toString(),
+                "--new-model", other.toString(), "--data", data.toString(), "--engine", "pytorch", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(base.toString(), j.at("/old/base_model").asText());
+        assertEquals(other.toString(), j.at("/new/base_model").asText());
+        CliTest.Run eval = CliTest.run("eval", "--model", other.toString(), "--adapter", newAdapter.toString(), "--data", data.toString(), "--json");
+        assertEquals(JSON.readTree(eval.out()).at("/metrics/accuracy").asDouble(), j.at("/new/accuracy").asDouble(), 1e-9);
     }
 
     @Test
