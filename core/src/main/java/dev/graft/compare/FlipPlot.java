@@ -12,6 +12,7 @@ import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.Styler;
 
 /**
  * Draws the flips of a model update per gold class as a grouped bar chart (PNG): for each class, the negative flips
@@ -50,6 +51,8 @@ public final class FlipPlot {
                 .yAxisTitle("examples").build();
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.getStyler().setLegendVisible(true);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setYAxisMin(0.0);
         chart.getStyler().setOverlapped(false);
         chart.getStyler().setSeriesColors(new Color[] {new Color(0xC0392B), new Color(0x2E86C1)});
         if (names.size() > 8) {
