@@ -13,8 +13,8 @@ import picocli.CommandLine;
  */
 @Command(name = "graft", mixinStandardHelpOptions = true, versionProvider = GraftCli.Version.class,
         description = "Transfer learning for the JVM: embed with, convert, and fine-tune pretrained encoders.",
-        subcommands = {ModelsCommand.class, MethodsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class, DistillCommand.class,
-            EvalCommand.class, PredictCommand.class, ExportCommand.class, RankCommand.class, FeaturesCommand.class,
+        subcommands = {ModelsCommand.class, MethodsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class,
+            DistillCommand.class, EvalCommand.class, PredictCommand.class, CompareCommand.class, ExportCommand.class, RankCommand.class, FeaturesCommand.class,
             MergeCommand.class, FisherCommand.class, AtlasCommand.class, QuickstartCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",

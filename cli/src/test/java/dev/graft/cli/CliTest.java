@@ -64,7 +64,7 @@ class CliTest {
         Run top = run("--help");
         assertEquals(0, top.code());
         assertTrue(top.out().startsWith("Usage: graft "), top.out());
-        for (String command : new String[] {"tune", "embed", "merge", "eval"}) {
+        for (String command : new String[] {"tune", "embed", "merge", "eval", "compare"}) {
             Run r = run(command, "--help");
             assertEquals(0, r.code(), command + ": " + r.err());
             assertTrue(r.out().startsWith("Usage: graft " + command + " "), r.out());

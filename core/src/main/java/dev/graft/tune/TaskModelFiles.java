@@ -213,6 +213,37 @@ public final class TaskModelFiles {
         if (head.isEmpty()) {
             throw new GraftException(weights + ": has no task head (" + TaskHead.NAME + ".weight)");
         }
+        return headOnly(base, dir, info, head, weights);
+    }
+
+    /**
+     * A model directory written with its task head — {@code graft export --merge} of a classifier: the encoder's
+     * weights with {@code classifier.weight} [C, H] and {@code classifier.bias} [C] beside them, and
+     * {@code graft_task.json} — as a task model on {@code base}, the encoder loaded from that same directory.
+     *
+     * @param base the encoder of {@code dir} ({@code EncoderModel.load(dir)}, which ignores the head's tensors)
+     * @param dir  the model directory
+     */
+    public static TaskModel loadExported(EncoderModel base, Path dir) {
+        TaskInfo info = readTask(dir);
+        if (info == null) {
+            throw new GraftException(dir + ": no " + AdapterFiles.TASK + "; expected a model directory written by"
+                    + " graft export --merge from a classifier adapter");
+        }
+        Map<String, float[]> head = new LinkedHashMap<>();
+        try (dev.graft.io.safetensors.SafetensorsStore store = dev.graft.io.safetensors.SafetensorsStore.open(dir)) {
+            for (String n : List.of(TaskHead.NAME + ".weight", TaskHead.NAME + ".bias")) {
+                if (!store.names().contains(n)) {
+                    throw new GraftException(dir + ": the weights have no '" + n + "'; expected the classifier head that"
+                            + " graft export --merge keeps beside the encoder");
+                }
+                head.put(n, store.readFloats(n));
+            }
+        }
+        return headOnly(base, dir, info, head, dir);
+    }
+
+    private static TaskModel headOnly(EncoderModel base, Path dir, TaskInfo info, Map<String, float[]> head, Path weights) {
         PeftMethod method = PeftMethods.byName(HeadOnly.NAME);
         TaskModel model = new TaskModel(base, method, method.resolveConfig(base.encoder(), JSON.createObjectNode()),
                 new LabelSpace(info.task(), info.labels()), info.pooling(), 0);
