@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
                 + " embedding teachers 1 − cosine (or MSE) between pooled vectors.",
             "", "Examples:",
             "  graft distill --teacher big-adapter --model all-minilm-l6-v2 --unlabeled texts.txt --output small",
-            "  graft distill --teacher a1 --teacher a2 --model e5-small-v2 --train train.csv --alpha 0.5 --output s",
+            "  graft distill --teacher a1 --teacher a2 --model e5-small-v2 --train train.csv --label-weight 0.5 --output s",
             "  graft distill --teacher other --model all-minilm-l6-v2 --student-adapter mine --partition confidence"
                 + " --train train.csv --output mine-improved",
             "  graft distill --teacher bge-small-en-v1.5 --model all-minilm-l6-v2 --unlabeled corpus.txt --output retriever"})
@@ -73,8 +73,8 @@ final class DistillCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "2.0", description = "Softening temperature T. Default: ${DEFAULT-VALUE}.")
     double temperature;
 
-    @Option(names = "--alpha", description = "Weight of the hard-label loss. Default: " + Distill.DEFAULT_ALPHA
-            + " with labelled data, 0 without.")
+    @Option(names = "--label-weight", paramLabel = "ALPHA", description = "Weight α of the hard-label loss (1 − α for the"
+            + " teacher's). Default: " + Distill.DEFAULT_ALPHA + " with labelled data, 0 without.")
     Double alpha;
 
     @Option(names = "--partition", defaultValue = "none", description = "none (plain distillation) or confidence: follow"

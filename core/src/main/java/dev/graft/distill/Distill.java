@@ -238,6 +238,7 @@ public final class Distill {
             studentP = studentProbabilities(transfer, names);
         }
         boolean[] follow = partition.followTeacher(teacherP, studentP, gold);
+        float[] weights = dev.graft.train.FocalDistillation.weights(gold, teacherP, focalAlpha, focalBeta);
         double a = alpha != null ? alpha : labelled.isEmpty() ? 0 : DEFAULT_ALPHA;
         Distillation d = Distillation.ofClasses(temperature, a);
         List<Example> train = new ArrayList<>(transfer.size());
@@ -252,9 +253,8 @@ public final class Distill {
             right += teacherRight ? 1 : 0;
             followed += follow[i] ? 1 : 0;
             float[] target = follow[i] ? teacherLog[i] : log(studentP[i]);
-            float weight = (float) (focalAlpha + (teacherRight ? focalBeta : 0));
             Example row = gold[i] >= 0 ? e : new Example(e.text(), e.pair(), names.get(top), e.source());
-            d.put(row, target, weight, gold[i] < 0);
+            d.put(row, target, weights[i], gold[i] < 0);
             train.add(row);
         }
         double teacherAccuracy = labelled.isEmpty() ? Double.NaN : right / (double) labelled.size();

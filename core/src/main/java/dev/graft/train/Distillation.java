@@ -82,7 +82,7 @@ public final class Distillation {
             throw new GraftException("--temperature must be a positive number, got " + temperature);
         }
         if (!(alpha >= 0 && alpha <= 1)) {
-            throw new GraftException("--alpha must be in [0, 1], got " + alpha);
+            throw new GraftException("--label-weight must be in [0, 1], got " + alpha);
         }
         return new Distillation(temperature, alpha, null, null);
     }
