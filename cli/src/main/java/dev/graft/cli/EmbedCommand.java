@@ -36,6 +36,10 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "ID|DIR", description = "Bundled model id, HF model directory, or a directory graft export --format onnx wrote (runs on ONNX Runtime alone).")
     String model;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A retrieval adapter on --model (graft tune --task retrieval,"
+            + " or graft distill from an embedding model): embed with it. Runs on PyTorch.")
+    Path adapter;
+
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .txt (one per line), .csv, .tsv or .jsonl.")
     Path input;
 
@@ -90,6 +94,9 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
         if (OnnxModelDirectory.isExport(dir)) {
             return embedExport(dir, texts, start);
         }
+        if (adapter != null) {
+            return embedAdapter(texts, start);
+        }
         try (EncoderModel m = EncoderModel.load(model)) {
             EmbedOptions o = options(EmbedOptions.defaults(m)).withPrefix(prefix(m.bundled().orElse(null), m.info().id()));
             float[][] vectors;
@@ -125,6 +132,35 @@ final class EmbedCommand implements java.util.concurrent.Callable<Integer> {
             }
             write(vectors, m.id(), o);
             report(m.id(), texts.size(), m.hiddenSize(), o, engineName, start);
+        }
+        return 0;
+    }
+
+    /** Embeds with a retrieval adapter: its pooling and token limit unless the options override them. */
+    private int embedAdapter(List<String> texts, long start) throws IOException {
+        if (engine.choice() == dev.graft.model.engine.EngineChoice.ONNXRUNTIME) {
+            throw new GraftException("--adapter runs on PyTorch; drop --engine onnxruntime (or embed an ONNX export of the"
+                    + " adapter: graft export --format onnx)");
+        }
+        try (EncoderModel m = EncoderModel.load(model);
+             dev.graft.train.TaskModel tm = dev.graft.tune.TaskModelFiles.load(m, adapter)) {
+            if (tm.task() != dev.graft.train.Task.RETRIEVAL) {
+                throw new GraftException(adapter + ": a " + tm.task().cliName() + " adapter; graft predict runs it (embed takes"
+                        + " retrieval adapters)");
+            }
+            EmbedOptions o = options(EmbedOptions.defaults(m).withPooling(tm.pooling()).withMaxLength(tm.maxLength()))
+                    .withPrefix(prefix(m.bundled().orElse(null), m.info().id()));
+            List<dev.graft.train.Example> examples = new java.util.ArrayList<>(texts.size());
+            for (int i = 0; i < texts.size(); i++) {
+                examples.add(new dev.graft.train.Example(o.prefix() + texts.get(i), null, null, input + ":" + (i + 1)));
+            }
+            float[][] vectors = tm.embed(examples, o.maxLength(), o.batcher());
+            if (o.normalize()) {
+                Pooling.normalizeRows(vectors);
+            }
+            String id = m.info().id() + " + " + adapter.getFileName();
+            write(vectors, id, o);
+            report(id, texts.size(), m.info().hiddenSize(), o, "pytorch", start);
         }
         return 0;
     }

@@ -63,6 +63,22 @@ final class TuneOptions {
     @Option(names = "--search", paramLabel = "N", description = "With --auto: how many learning rates to try (default 3).")
     Integer search;
 
+    @Option(names = "--reference", paramLabel = "DIR", description = "The old model's adapter: add focal distillation"
+            + " toward it (positive-congruent training, Yan et al. 2021), weighted up where it was right, so the new"
+            + " model breaks fewer of its correct predictions (negative flips; measure with graft compare).")
+    Path reference;
+
+    @Option(names = "--reference-model", paramLabel = "ID|DIR", description = "Base model of --reference (default: the one it records).")
+    String referenceModel;
+
+    @Option(names = "--focal-alpha", defaultValue = "1.0", description = "With --reference: weight of every example's"
+            + " distillation term. Default: ${DEFAULT-VALUE}.")
+    double focalAlpha;
+
+    @Option(names = "--focal-beta", defaultValue = "5.0", description = "With --reference: extra weight where the old"
+            + " model is right. Default: ${DEFAULT-VALUE}.")
+    double focalBeta;
+
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
@@ -83,21 +99,37 @@ final class TuneOptions {
         PrintWriter out = spec.commandLine().getOut();
         try (EncoderModel base = EncoderModel.load(model)) {
             // the learning rate is resolved by Tuning: --lr, else the method's default
-            Tuning tuning = Tuning.of(base).options(MethodFlags.values(spec)).task(t).train(trainSet, train)
-                    .config(config.build()).learningRate(training.lr).progress(new ConsoleProgress(1)).resume(resume)
-                    .holdout(!training.noHoldout).probeInit(!training.noProbeInit);
-            if (method != null) {
-                tuning.method(method);
+            java.util.function.Consumer<Tuning> settings = tuning -> {
+                tuning.options(MethodFlags.values(spec)).task(t).train(trainSet, train)
+                        .config(config.build()).learningRate(training.lr).progress(new ConsoleProgress(1)).resume(resume)
+                        .holdout(!training.noHoldout).probeInit(!training.noProbeInit);
+                if (method != null) {
+                    tuning.method(method);
+                }
+                if (sources != null) {
+                    tuning.sources(sources);
+                }
+                if (eval != null) {
+                    tuning.eval(ExampleFiles.read(eval, data.textColumn, data.pairColumn, data.labelColumn, !retrieval), eval);
+                }
+                if (pooling != null) {
+                    tuning.pooling(Pooling.parse(pooling));
+                }
+            };
+            if (reference != null) {
+                if (auto || resume) {
+                    throw new GraftException("--reference trains once toward the old model; leave out --auto and --resume");
+                }
+                // positive-congruent training: the labels plus focal distillation toward the old model
+                dev.graft.distill.Distill.Result r = dev.graft.distill.Distill.of(base,
+                                dev.graft.distill.Teacher.of(reference.toString(), referenceModel))
+                        .labelled(trainSet, train).focal(focalAlpha, focalBeta).tuning(settings)
+                        .progress(new ConsoleProgress(1)).run(output);
+                print(out, base, trainSet.size(), r.tuning(), null);
+                return 0;
             }
-            if (sources != null) {
-                tuning.sources(sources);
-            }
-            if (eval != null) {
-                tuning.eval(ExampleFiles.read(eval, data.textColumn, data.pairColumn, data.labelColumn, !retrieval), eval);
-            }
-            if (pooling != null) {
-                tuning.pooling(Pooling.parse(pooling));
-            }
+            Tuning tuning = Tuning.of(base);
+            settings.accept(tuning);
             if (auto || search != null) {
                 if (!auto) {
                     throw new GraftException("--search sets how many learning rates --auto tries; add --auto");

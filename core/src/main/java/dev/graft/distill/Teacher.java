@@ -201,22 +201,9 @@ public final class Teacher {
             }
             try (TaskModel model = TaskModelFiles.load(base, Path.of(m.source()))) {
                 float[][] rows = model.embed(texts, length > 0 ? length : model.maxLength(), batcher);
-                for (float[] r : rows) {
-                    normalize(r);
-                }
+                dev.graft.model.Pooling.normalizeRows(rows);
                 return rows;
             }
-        }
-    }
-
-    private static void normalize(float[] v) {
-        double n = 0;
-        for (float x : v) {
-            n += (double) x * x;
-        }
-        float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
-        for (int i = 0; i < v.length; i++) {
-            v[i] *= inv;
         }
     }
 

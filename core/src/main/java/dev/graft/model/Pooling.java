@@ -27,6 +27,20 @@ public enum Pooling {
                 + Arrays.toString(values()).toLowerCase(Locale.ROOT));
     }
 
+    /** L2-normalises each row of [N][H] in place (a zero row stays zero). */
+    public static void normalizeRows(float[][] rows) {
+        for (float[] v : rows) {
+            double n = 0;
+            for (float x : v) {
+                n += (double) x * x;
+            }
+            float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
+            for (int k = 0; k < v.length; k++) {
+                v[k] *= inv;
+            }
+        }
+    }
+
     /**
      * Divides each row by its L2 norm (rows of norm 0 stay 0).
      *
