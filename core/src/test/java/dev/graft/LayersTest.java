@@ -34,7 +34,7 @@ class LayersTest {
             List.of("dev.graft.train"),
             List.of("dev.graft.features", "dev.graft.select"),
             List.of("dev.graft.tune"),
-            List.of("dev.graft.merge", "dev.graft.select.rank", "dev.graft.export"));
+            List.of("dev.graft.merge", "dev.graft.select.rank", "dev.graft.export", "dev.graft.distill"));
     /** Method packages under peft may use peft itself and the bottleneck blocks of peft.adapter, not each other. */
     private static final Set<String> SHARED_METHOD_PACKAGES = Set.of("dev.graft.peft", "dev.graft.peft.adapter");
 
@@ -80,6 +80,7 @@ class LayersTest {
         assertTrue(violation("dev.graft.peft.lora", "dev.graft.peft.ia3") != null, "sibling method");
         assertEquals(null, violation("dev.graft.peft.fusion", "dev.graft.peft.adapter"), "composition uses adapter blocks");
         assertEquals(null, violation("dev.graft.select.rank", "dev.graft.tune"), "workflow over tuning");
+        assertEquals(null, violation("dev.graft.distill", "dev.graft.tune"), "distillation's pool filter uses the probe");
         assertEquals("", stripCommentsAndStrings("/* dev.graft.peft.X */// dev.graft.tune.Y\n\"dev.graft.merge.Z\"").trim());
     }
 

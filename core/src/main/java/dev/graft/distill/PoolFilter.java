@@ -1,0 +1,304 @@
+package dev.graft.distill;
+
+import dev.graft.GraftException;
+import dev.graft.model.EmbedOptions;
+import dev.graft.model.Embedder;
+import dev.graft.model.EncoderModel;
+import dev.graft.runtime.Progress;
+import dev.graft.train.Example;
+import dev.graft.tune.BinaryProbe;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.IntStream;
+
+/**
+ * Picks, from a large pool of unrelated text, the texts that look like a task's few seed examples: Trans-LoRA's
+ * discriminator filter, for distilling when the task's own data is gone.
+ *
+ * <p>Trans-LoRA (Wang et al. 2024, {@link #REFERENCE}) transfers a LoRA adapter to a new base model without the
+ * original training data: a teacher (the old base with its adapter) labels synthetic inputs, and a discriminator —
+ * trained to tell the few real seed examples from synthetic ones — keeps only the inputs that resemble the task's
+ * distribution. The paper's discriminator is itself a fine-tuned LoRA model over generated text; Graft's variant filters
+ * an existing unlabelled pool (any text file) with a far cheaper discriminator on frozen features:
+ * <ol>
+ *   <li>embed seeds and pool with a frozen encoder ({@link Embedder}: the model's pooling, token-budget batches);</li>
+ *   <li>train a class-balanced L2-regularised logistic regression, seeds positive and pool negative, on standardised
+ *       features, its λ chosen by cross-validation ({@link BinaryProbe}: the probe of {@code graft tune}); class
+ *       balance matters because the seeds are a few dozen against thousands;</li>
+ *   <li>score the pool out of fold: the pool is dealt to {@value #DEFAULT_FOLDS} folds (pool index mod F) and each fold
+ *       is scored by a classifier trained on the seeds and the other folds. A pool text the classifier trained on as a
+ *       negative would score low just because it was a training negative — the in-distribution texts of the pool,
+ *       the ones wanted, most of all;</li>
+ *   <li>keep the {@code keep} highest-scoring pool texts (ties to the earlier pool text), optionally only those whose
+ *       score reaches a threshold.</li>
+ * </ol>
+ * The score is P(seed | text) under class balance: 0.5 means "as seed-like as pool-like". In-distribution pool texts are
+ * labelled negative during training too (the pool is unlabelled, not known to be unrelated), so their scores are
+ * pulled down, but less than those of unrelated texts: the ranking, not the absolute value, is what to trust.
+ *
+ * <pre>{@code
+ * List<Example> seeds = ExampleFiles.reader().readUnlabelled(Path.of("seeds.txt"));
+ * List<Example> pool = ExampleFiles.reader().readUnlabelled(Path.of("pool.txt"));
+ * PoolFilter.Report r = PoolFilter.select(encoder, seeds, pool, 5000, progress);
+ * log(r.summary());
+ * List<Example> unlabeled = r.examples();   // for the teacher to label
+ * }</pre>
+ *
+ * Deterministic: the same inputs give the same kept texts and scores.
+ */
+public final class PoolFilter {
+    /** The paper. */
+    public static final String REFERENCE = "Wang et al., Trans-LoRA: towards data-free Transferable Parameter Efficient "
+            + "Finetuning, NeurIPS 2024; https://arxiv.org/abs/2405.17258";
+    /** Cross-fitting folds over the pool. */
+    public static final int DEFAULT_FOLDS = 5;
+
+    private final double threshold;
+    private final int folds;
+
+    private PoolFilter(double threshold, int folds) {
+        this.threshold = threshold;
+        this.folds = folds;
+    }
+
+    /** No threshold (keep the top {@code keep} whatever their scores), {@value #DEFAULT_FOLDS} folds. */
+    public static PoolFilter defaults() {
+        return new PoolFilter(0, DEFAULT_FOLDS);
+    }
+
+    /**
+     * This filter keeping only pool texts whose score is at least {@code minScore} (fewer than {@code keep} may pass).
+     *
+     * @param minScore in [0, 1]; 0 keeps the top {@code keep} whatever their scores, 0.5 only texts judged more
+     *                 seed-like than pool-like
+     */
+    public PoolFilter threshold(double minScore) {
+        if (!(minScore >= 0 && minScore <= 1)) {
+            throw new GraftException("pool filter: threshold must be a probability in [0, 1], got " + minScore);
+        }
+        return new PoolFilter(minScore, folds);
+    }
+
+    /** This filter with {@code f} cross-fitting folds over the pool (at least 2; more folds, more fits). */
+    public PoolFilter folds(int f) {
+        if (f < 2) {
+            throw new GraftException("pool filter: folds must be at least 2, got " + f);
+        }
+        return new PoolFilter(threshold, f);
+    }
+
+    /**
+     * Keeps the {@code keep} pool texts most like the seeds, with the defaults ({@link #defaults()}) and the encoder's
+     * own embedding options ({@link EmbedOptions#defaults(EncoderModel)}).
+     *
+     * @see #filter(EncoderModel, EmbedOptions, List, List, int, Progress)
+     */
+    public static Report select(EncoderModel encoder, List<Example> seeds, List<Example> pool, int keep,
+                                Progress progress) {
+        return defaults().filter(encoder, null, seeds, pool, keep, progress);
+    }
+
+    /**
+     * Embeds seeds and pool with the frozen {@code encoder} and keeps the {@code keep} pool texts most like the seeds.
+     * Only each example's {@link Example#text() text} is read (a pair's second text is not).
+     *
+     * @param options  pooling, max length and batching of the embedding; null for the encoder's defaults
+     *                 ({@link EmbedOptions#defaults(EncoderModel)})
+     * @param seeds    a few examples of the task (a few dozen to hundreds), at least one
+     * @param pool     the unlabelled texts to choose from, at least 2 (thousands or more)
+     * @param keep     the most pool texts to keep, positive; more than the pool keeps all of it (in score order)
+     * @param progress receives the embedding phase (texts) and the scoring phase (folds); may be null
+     */
+    public Report filter(EncoderModel encoder, EmbedOptions options, List<Example> seeds, List<Example> pool, int keep,
+                         Progress progress) {
+        validate(seeds, pool, keep);
+        Progress bar = progress == null ? Progress.NONE : progress;
+        List<String> texts = new ArrayList<>(seeds.size() + pool.size());
+        seeds.forEach(e -> texts.add(e.text()));
+        pool.forEach(e -> texts.add(e.text()));
+        EmbedOptions how = options != null ? options : EmbedOptions.defaults(encoder);
+        float[][] features = new Embedder(encoder, how).embed(texts, bar);
+        return filter(Arrays.copyOfRange(features, 0, seeds.size()),
+                Arrays.copyOfRange(features, seeds.size(), features.length), seeds.size(), pool, keep, bar);
+    }
+
+    /**
+     * As {@link #filter(EncoderModel, EmbedOptions, List, List, int, Progress)} on features already computed (e.g. by
+     * {@code TaskModel.embed} or read from {@code graft features}).
+     *
+     * @param seedFeatures frozen features of the seeds [seeds, H]
+     * @param poolFeatures frozen features of the pool [pool.size(), H], row i for pool text i
+     */
+    public Report filter(float[][] seedFeatures, float[][] poolFeatures, List<Example> pool, int keep, Progress progress) {
+        if (seedFeatures.length == 0) {
+            throw new GraftException("pool filter: no seed features; expected at least one seed");
+        }
+        return filter(seedFeatures, poolFeatures, seedFeatures.length, pool, keep,
+                progress == null ? Progress.NONE : progress);
+    }
+
+    private Report filter(float[][] seedFeatures, float[][] poolFeatures, int seedCount, List<Example> pool, int keep,
+                          Progress progress) {
+        validate(seedCount, pool, keep);
+        if (poolFeatures.length != pool.size()) {
+            throw new GraftException("pool filter: " + poolFeatures.length + " pool feature rows for " + pool.size()
+                    + " pool texts; expected one row per text");
+        }
+        int s = seedFeatures.length;
+        int h = seedFeatures[0].length;
+        for (int i = 0; i < s; i++) {
+            if (seedFeatures[i].length != h) {
+                throw new GraftException("pool filter: seed feature row " + i + " has " + seedFeatures[i].length
+                        + " values; expected " + h + " like row 0");
+            }
+        }
+        for (int i = 0; i < poolFeatures.length; i++) {
+            if (poolFeatures[i].length != h) {
+                throw new GraftException("pool filter: pool feature row " + i + " has " + poolFeatures[i].length
+                        + " values; expected " + h + " like the seeds'");
+            }
+        }
+        int n = s + poolFeatures.length;
+        int f = Math.min(folds, pool.size());
+        float[][] x = new float[n][];
+        boolean[] positive = new boolean[n];
+        int[] fold = new int[n];
+        for (int i = 0; i < s; i++) {
+            x[i] = seedFeatures[i];
+            positive[i] = true;
+            fold[i] = -1; // seeds are few: every classifier trains on all of them, and none is scored
+        }
+        for (int i = 0; i < poolFeatures.length; i++) {
+            x[s + i] = poolFeatures[i];
+            fold[s + i] = i % f;
+        }
+        progress.start("scoring pool", 1);
+        BinaryProbe.OutOfFold scored = BinaryProbe.crossFit(x, positive, fold, f);
+        progress.advance(1);
+        progress.finish();
+        double[] scores = Arrays.copyOfRange(scored.probabilities(), s, n);
+        int[] order = rank(scores, keep, threshold);
+        List<Kept> kept = new ArrayList<>(order.length);
+        for (int i : order) {
+            kept.add(new Kept(pool.get(i), scores[i], i));
+        }
+        int atLeastHalf = (int) Arrays.stream(scores).filter(v -> v >= 0.5).count();
+        return new Report(List.copyOf(kept), s, pool.size(), atLeastHalf, threshold, f, scored.lambda(),
+                scored.cvAuc());
+    }
+
+    /**
+     * The indices of at most {@code keep} scores at least {@code threshold}, highest first; equal scores in index order.
+     */
+    static int[] rank(double[] scores, int keep, double threshold) {
+        return IntStream.range(0, scores.length).boxed()
+                .filter(i -> scores[i] >= threshold)
+                .sorted(Comparator.<Integer>comparingDouble(i -> -scores[i]).thenComparingInt(i -> i))
+                .limit(keep)
+                .mapToInt(Integer::intValue).toArray();
+    }
+
+    private static void validate(List<Example> seeds, List<Example> pool, int keep) {
+        if (seeds == null || seeds.isEmpty()) {
+            throw new GraftException("pool filter: no seed texts (--seeds); expected at least one example of the task");
+        }
+        for (int i = 0; i < seeds.size(); i++) {
+            if (seeds.get(i) == null || seeds.get(i).text() == null) {
+                throw new GraftException("pool filter: seed " + i + " has no text");
+            }
+        }
+        validate(seeds.size(), pool, keep);
+        for (int i = 0; i < pool.size(); i++) {
+            if (pool.get(i) == null || pool.get(i).text() == null) {
+                throw new GraftException("pool filter: pool text " + i + " has no text");
+            }
+        }
+    }
+
+    private static void validate(int seeds, List<Example> pool, int keep) {
+        if (seeds == 0) {
+            throw new GraftException("pool filter: no seed texts (--seeds); expected at least one example of the task");
+        }
+        if (pool == null || pool.size() < 2) {
+            throw new GraftException("pool filter: the pool (--filter-pool) has " + (pool == null ? 0 : pool.size())
+                    + " texts; expected at least 2 to choose from");
+        }
+        if (keep <= 0) {
+            throw new GraftException("pool filter: --keep must be positive, got " + keep);
+        }
+    }
+
+    /**
+     * One kept pool text.
+     *
+     * @param example the pool's example (its {@link Example#source() source} is "file:line")
+     * @param score   its out-of-fold P(seed) in [0, 1]
+     * @param index   its position in the pool list
+     */
+    public record Kept(Example example, double score, int index) {
+        /** Where the text came from, "file:line". */
+        public String source() {
+            return example.source();
+        }
+    }
+
+    /**
+     * What the filter kept, and how.
+     *
+     * @param kept        the kept pool texts, highest score first (equal scores in pool order)
+     * @param seeds       the number of seed texts
+     * @param pool        the number of pool texts scored
+     * @param atLeastHalf how many pool texts scored at least 0.5 (kept or not)
+     * @param threshold   the minimum score a kept text needed (0: none)
+     * @param folds       the cross-fitting folds over the pool
+     * @param lambda      the classifier's L2 strength, chosen by cross-validation
+     * @param cvAuc       the classifier's held-out AUC at that λ, seeds against pool (NaN when too few texts to
+     *                    cross-validate): the chance a held-out seed outscores a pool text. In-distribution pool texts
+     *                    pull it towards 0.5, so a pool rich in them scores low; near 0.5 for a pool without them
+     *                    means the encoder cannot tell the seeds from the pool
+     */
+    public record Report(List<Kept> kept, int seeds, int pool, int atLeastHalf, double threshold, int folds,
+                         double lambda, double cvAuc) {
+        /** The kept examples, highest score first: the unlabelled inputs for distillation. */
+        public List<Example> examples() {
+            return kept.stream().map(Kept::example).toList();
+        }
+
+        /** The lowest kept score (NaN when none was kept). */
+        public double minKept() {
+            return kept.isEmpty() ? Double.NaN : kept.get(kept.size() - 1).score();
+        }
+
+        /** The median kept score (the mean of the middle two for an even count; NaN when none was kept). */
+        public double medianKept() {
+            int k = kept.size();
+            if (k == 0) {
+                return Double.NaN;
+            }
+            // kept is sorted descending
+            return k % 2 == 1 ? kept.get(k / 2).score() : (kept.get(k / 2 - 1).score() + kept.get(k / 2).score()) / 2;
+        }
+
+        /** The highest kept score (NaN when none was kept). */
+        public double maxKept() {
+            return kept.isEmpty() ? Double.NaN : kept.get(0).score();
+        }
+
+        /**
+         * One line for the CLI, e.g. {@code pool filter: kept 500 of 20000 pool texts (40 seeds); 812 scored >= 0.5;
+         * kept scores min 0.713 median 0.902 max 0.998; lambda 0.01, 5-fold cross-fitting}.
+         */
+        public String summary() {
+            String scores = kept.isEmpty() ? "none kept"
+                    : String.format(Locale.ROOT, "kept scores min %.3f median %.3f max %.3f", minKept(), medianKept(),
+                    maxKept());
+            return String.format(Locale.ROOT, "pool filter: kept %d of %d pool texts (%d seeds)%s; %d scored >= 0.5; %s;"
+                            + " lambda %s, %d-fold cross-fitting", kept.size(), pool, seeds,
+                    threshold > 0 ? String.format(Locale.ROOT, " with score >= %s", threshold) : "", atLeastHalf, scores,
+                    lambda, folds);
+        }
+    }
+}
