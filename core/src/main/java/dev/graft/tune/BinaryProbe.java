@@ -49,6 +49,20 @@ public final class BinaryProbe {
      * @throws GraftException when the inputs do not have these shapes
      */
     public static OutOfFold crossFit(float[][] x, boolean[] positive, int[] fold, int folds) {
+        return crossFit(x, positive, fold, folds, ProbeHead.LAMBDAS);
+    }
+
+    /**
+     * As {@link #crossFit(float[][], boolean[], int[], int)} choosing λ from {@code lambdas} (one value fixes it).
+     *
+     * @param lambdas L2 strengths on standardised features (penalty λ/2 ‖W‖² added to the weighted mean loss), each
+     *                non-negative, strongest first
+     */
+    public static OutOfFold crossFit(float[][] x, boolean[] positive, int[] fold, int folds, double[] lambdas) {
+        if (lambdas.length == 0 || Arrays.stream(lambdas).anyMatch(v -> !(v >= 0))) {
+            throw new GraftException("binary probe: the λ grid must be non-empty and non-negative, got "
+                    + Arrays.toString(lambdas));
+        }
         int n = x.length;
         if (positive.length != n || fold.length != n) {
             throw new GraftException("binary probe: " + n + " feature rows but " + positive.length + " classes and "
@@ -101,7 +115,7 @@ public final class BinaryProbe {
         int[] all = IntStream.range(0, n).toArray();
         ProbeModel overall = new Ranking(probe(y, all), y);
         CrossValidation.Choice choice = CrossValidation.choose(overall, z,
-                CrossValidation.subsample(y, n, ProbeHead.MAX_CV_EXAMPLES), p, ProbeHead.LAMBDAS, ProbeHead.FOLDS);
+                CrossValidation.subsample(y, n, ProbeHead.MAX_CV_EXAMPLES), p, lambdas, ProbeHead.FOLDS);
 
         double[] probabilities = new double[n];
         Arrays.fill(probabilities, Double.NaN);

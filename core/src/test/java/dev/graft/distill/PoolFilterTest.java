@@ -168,6 +168,7 @@ class PoolFilterTest {
         assertEquals(8, r.seeds());
         assertEquals(60, r.pool());
         assertEquals(PoolFilter.DEFAULT_FOLDS, r.folds());
+        assertEquals(PoolFilter.DEFAULT_LAMBDA, r.lambda());
         long inDistribution = r.kept().stream().filter(k -> k.index() < 30).count();
         assertTrue(inDistribution >= 26, inDistribution + " of 30 kept are in-distribution: " + r.summary());
         for (int i = 1; i < r.kept().size(); i++) {
@@ -185,6 +186,7 @@ class PoolFilterTest {
         assertEquals(1, line.lines().count(), line);
         assertTrue(line.startsWith("pool filter: kept 30 of 60 pool texts (8 seeds); " + r.atLeastHalf()
                 + " scored >= 0.5; kept scores min "), line);
+        assertTrue(line.contains("; lambda 100.0, 5-fold cross-fitting; held-out AUC "), line);
 
         // more than the pool keeps all of it; a threshold keeps only what reaches it
         assertEquals(60, PoolFilter.defaults().filter(seeds, pool, texts, 1000, null).kept().size());
@@ -192,6 +194,10 @@ class PoolFilterTest {
         assertEquals(r.atLeastHalf(), strict.kept().size());
         strict.kept().forEach(k -> assertTrue(k.score() >= 0.5));
         assertTrue(strict.summary().contains("with score >= 0.5"), strict.summary());
+        // cross-validation over a grid chooses one of its values
+        PoolFilter.Report cv = PoolFilter.defaults().lambdas(0.01, 100, 1).filter(seeds, pool, texts, 30, null);
+        assertTrue(cv.lambda() == 0.01 || cv.lambda() == 1 || cv.lambda() == 100, cv.summary());
+        assertTrue(cv.cvAuc() > 0.5 && cv.cvAuc() <= 1, cv.summary());
         // the folds change which classifier scores which text, not the gist
         PoolFilter.Report three = PoolFilter.defaults().folds(3).filter(seeds, pool, texts, 30, null);
         assertEquals(3, three.folds());
@@ -238,6 +244,8 @@ class PoolFilterTest {
         assertOneLine(() -> f.threshold(1.5), "threshold must be a probability in [0, 1], got 1.5");
         assertOneLine(() -> f.threshold(Double.NaN), "threshold");
         assertOneLine(() -> f.folds(1), "folds must be at least 2, got 1");
+        assertOneLine(() -> f.lambdas(), "λ values");
+        assertOneLine(() -> f.lambdas(1, -1), "λ values must be finite and non-negative");
         // the encoder path checks before it embeds anything, so no model is needed to see these
         assertOneLine(() -> PoolFilter.select(null, List.of(), texts, 2, null), "no seed texts (--seeds)");
         assertOneLine(() -> PoolFilter.select(null, texts, List.of(), 2, null), "the pool (--filter-pool) has 0 texts");
