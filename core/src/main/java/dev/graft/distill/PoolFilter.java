@@ -5,7 +5,9 @@ import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.runtime.Progress;
+import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.train.Example;
+import dev.graft.train.TaskModel;
 import dev.graft.tune.BinaryProbe;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,6 +70,8 @@ public final class PoolFilter {
      * 1000 they all sit within 0.01 of 0.5.
      */
     public static final double DEFAULT_LAMBDA = 100;
+    /** Examples a task model embeds per call, between progress reports. */
+    private static final int EMBED_CHUNK = 1024;
 
     private final double threshold;
     private final int folds;
@@ -157,6 +161,38 @@ public final class PoolFilter {
         pool.forEach(e -> texts.add(e.text()));
         EmbedOptions how = options != null ? options : EmbedOptions.defaults(encoder);
         float[][] features = new Embedder(encoder, how).embed(texts, bar);
+        return filter(Arrays.copyOfRange(features, 0, seeds.size()),
+                Arrays.copyOfRange(features, seeds.size(), features.length), seeds.size(), pool, keep, bar);
+    }
+
+    /**
+     * As {@link #filter(EncoderModel, EmbedOptions, List, List, int, Progress)} on the features a task model's head reads
+     * (its adapted encoder's pooled output, {@link TaskModel#embed}, at the model's max length; a pair's two texts are
+     * both read): e.g. a distillation teacher's own view of the texts.
+     *
+     * @param batchSize the most examples per forward pass (the default token budget also applies)
+     */
+    public Report filter(TaskModel model, int batchSize, List<Example> seeds, List<Example> pool, int keep,
+                         Progress progress) {
+        validate(seeds, pool, keep);
+        if (batchSize <= 0) {
+            throw new GraftException("pool filter: batch size must be positive, got " + batchSize);
+        }
+        Progress bar = progress == null ? Progress.NONE : progress;
+        List<Example> all = new ArrayList<>(seeds.size() + pool.size());
+        all.addAll(seeds);
+        all.addAll(pool);
+        float[][] features = new float[all.size()][];
+        TokenBudgetBatcher batcher = TokenBudgetBatcher.withBatchSize(batchSize);
+        bar.start("embedding", all.size());
+        // in chunks so the bar moves; each chunk is still sorted by length and batched by the token budget
+        for (int start = 0; start < all.size(); start += EMBED_CHUNK) {
+            int end = Math.min(all.size(), start + EMBED_CHUNK);
+            float[][] part = model.embed(all.subList(start, end), model.maxLength(), batcher);
+            System.arraycopy(part, 0, features, start, part.length);
+            bar.advance(end - start);
+        }
+        bar.finish();
         return filter(Arrays.copyOfRange(features, 0, seeds.size()),
                 Arrays.copyOfRange(features, seeds.size(), features.length), seeds.size(), pool, keep, bar);
     }

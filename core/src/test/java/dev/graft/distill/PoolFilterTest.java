@@ -5,10 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
+import dev.graft.model.Pooling;
+import dev.graft.peft.PeftMethod;
+import dev.graft.peft.PeftMethods;
 import dev.graft.runtime.Progress;
+import dev.graft.testing.TinyBert;
 import dev.graft.train.Example;
+import dev.graft.train.LabelSpace;
+import dev.graft.train.Task;
+import dev.graft.train.TaskModel;
+import dev.graft.train.ToyTasks;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -17,9 +27,13 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Trans-LoRA's discriminator filter: seeds against a pool, scored out of fold. */
 class PoolFilterTest {
+    @TempDir
+    Path dir;
+
     static final String MODEL = "all-minilm-l6-v2";
 
     static final List<String> SEEDS = List.of(
@@ -202,6 +216,40 @@ class PoolFilterTest {
         PoolFilter.Report three = PoolFilter.defaults().folds(3).filter(seeds, pool, texts, 30, null);
         assertEquals(3, three.folds());
         assertTrue(three.kept().stream().filter(k -> k.index() < 30).count() >= 26, three.summary());
+    }
+
+    @Test
+    void aTaskModelFiltersOnTheFeaturesItsHeadReads() throws Exception {
+        List<Example> data = ToyTasks.sentiment(40, 3);
+        List<Example> seeds = data.subList(0, 6);
+        List<Example> pool = data.subList(6, 40);
+        PeftMethod lora = PeftMethods.byName("lora");
+        try (EncoderModel base = TinyBert.create(dir.resolve("m"), 11, 0.2);
+             TaskModel tm = new TaskModel(base, lora, lora.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode()),
+                     LabelSpace.fromTraining(Task.CLASSIFICATION, data), Pooling.MEAN, 7)) {
+            tm.maxLength(16);
+            AtomicLong embedded = new AtomicLong();
+            Progress progress = new Progress() {
+                @Override
+                public void start(String task, long total) {
+                }
+
+                @Override
+                public void advance(long done) {
+                    embedded.addAndGet(done);
+                }
+            };
+            PoolFilter.Report viaModel = PoolFilter.defaults().filter(tm, 8, seeds, pool, 10, progress);
+            PoolFilter.Report viaFeatures = PoolFilter.defaults().filter(tm.embed(seeds, 8), tm.embed(pool, 8), pool, 10,
+                    null);
+            assertEquals(40 + 1, embedded.get(), "40 texts embedded, then one scoring step");
+            assertEquals(10, viaModel.kept().size());
+            for (int i = 0; i < 10; i++) {
+                assertEquals(viaFeatures.kept().get(i).index(), viaModel.kept().get(i).index());
+                assertEquals(viaFeatures.kept().get(i).score(), viaModel.kept().get(i).score(), 1e-4);
+            }
+            assertOneLine(() -> PoolFilter.defaults().filter(tm, 0, seeds, pool, 10, null), "batch size must be positive");
+        }
     }
 
     @Test
