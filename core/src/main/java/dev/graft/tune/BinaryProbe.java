@@ -1,6 +1,7 @@
 package dev.graft.tune;
 
 import dev.graft.GraftException;
+import dev.graft.runtime.Progress;
 import dev.graft.select.Softmax;
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -49,7 +50,7 @@ public final class BinaryProbe {
      * @throws GraftException when the inputs do not have these shapes
      */
     public static OutOfFold crossFit(float[][] x, boolean[] positive, int[] fold, int folds) {
-        return crossFit(x, positive, fold, folds, ProbeHead.LAMBDAS);
+        return crossFit(x, positive, fold, folds, ProbeHead.LAMBDAS, Progress.NONE);
     }
 
     /**
@@ -57,8 +58,11 @@ public final class BinaryProbe {
      *
      * @param lambdas L2 strengths on standardised features (penalty λ/2 ‖W‖² added to the weighted mean loss), each
      *                non-negative, strongest first
+     * @param progress receives one phase, "fitting", of folds + 1 units: the choice of λ, then each fold's classifier;
+     *                 may be null
      */
-    public static OutOfFold crossFit(float[][] x, boolean[] positive, int[] fold, int folds, double[] lambdas) {
+    public static OutOfFold crossFit(float[][] x, boolean[] positive, int[] fold, int folds, double[] lambdas,
+                                     Progress progress) {
         if (lambdas.length == 0 || Arrays.stream(lambdas).anyMatch(v -> !(v >= 0))) {
             throw new GraftException("binary probe: the λ grid must be non-empty and non-negative, got "
                     + Arrays.toString(lambdas));
@@ -110,6 +114,8 @@ public final class BinaryProbe {
             }
         }
 
+        Progress bar = progress == null ? Progress.NONE : progress;
+        bar.start("fitting", folds + 1);
         Standardization s = Standardization.of(flat, n, p);
         double[] z = s.apply(flat);
         int[] all = IntStream.range(0, n).toArray();
@@ -117,6 +123,7 @@ public final class BinaryProbe {
         CrossValidation.Choice choice = CrossValidation.choose(overall, z,
                 CrossValidation.subsample(y, n, ProbeHead.MAX_CV_EXAMPLES), p, lambdas, ProbeHead.FOLDS);
 
+        bar.advance(1);
         double[] probabilities = new double[n];
         Arrays.fill(probabilities, Double.NaN);
         IntStream.range(0, folds).parallel().forEach(f -> {
@@ -128,7 +135,11 @@ public final class BinaryProbe {
                     probabilities[i] = 1 / (1 + Math.exp(logits[0] - logits[1]));
                 }
             }
+            synchronized (bar) { // folds finish on pool threads; a progress bar need not be thread-safe
+                bar.advance(1);
+            }
         });
+        bar.finish();
         return new OutOfFold(probabilities, choice.lambda(), choice.folds(), choice.folds() == 0 ? Double.NaN
                 : choice.score()[0]);
     }

@@ -242,7 +242,7 @@ class PoolFilterTest {
             PoolFilter.Report viaModel = PoolFilter.defaults().filter(tm, 8, seeds, pool, 10, progress);
             PoolFilter.Report viaFeatures = PoolFilter.defaults().filter(tm.embed(seeds, 8), tm.embed(pool, 8), pool, 10,
                     null);
-            assertEquals(40 + 1, embedded.get(), "40 texts embedded, then one scoring step");
+            assertEquals(40 + PoolFilter.DEFAULT_FOLDS + 1, embedded.get(), "40 texts embedded, then λ and each fold fitted");
             assertEquals(10, viaModel.kept().size());
             for (int i = 0; i < 10; i++) {
                 assertEquals(viaFeatures.kept().get(i).index(), viaModel.kept().get(i).index());

@@ -34,7 +34,7 @@ class BinaryProbeTest {
         int[] fold = new int[46];
         float[][] x = features(positive, fold);
         for (double[] grid : new double[][] {ProbeHead.LAMBDAS, {100}, {1e-3}}) {
-            BinaryProbe.OutOfFold o = BinaryProbe.crossFit(x, positive, fold, 5, grid);
+            BinaryProbe.OutOfFold o = BinaryProbe.crossFit(x, positive, fold, 5, grid, dev.graft.runtime.Progress.NONE);
             double[] p = o.probabilities();
             for (int i = 0; i < 6; i++) {
                 assertTrue(Double.isNaN(p[i]), "row " + i + " has no fold: not scored");
@@ -77,6 +77,6 @@ class BinaryProbeTest {
                 "the training rows of fold 0 are all negative");
         assertMessage(() -> BinaryProbe.crossFit(new float[][] {{1, 0}, {0}, {1, 1}, {0, 0}}, positive,
                 new int[] {-1, 0, 1, 0}, 2), "feature row 1 has 1 values; expected 2");
-        assertMessage(() -> BinaryProbe.crossFit(x, positive, new int[] {-1, 0, 1, 0}, 2, new double[] {}), "λ grid");
+        assertMessage(() -> BinaryProbe.crossFit(x, positive, new int[] {-1, 0, 1, 0}, 2, new double[] {}, dev.graft.runtime.Progress.NONE), "λ grid");
     }
 }
