@@ -1,6 +1,10 @@
 package dev.graft.distill;
 
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.GraftException;
+import dev.graft.io.AtomicFiles;
 import dev.graft.model.EmbedOptions;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
@@ -9,6 +13,10 @@ import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.train.Example;
 import dev.graft.train.TaskModel;
 import dev.graft.tune.BinaryProbe;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -72,6 +80,7 @@ public final class PoolFilter {
      * 1000 they all sit within 0.01 of 0.5.
      */
     public static final double DEFAULT_LAMBDA = 100;
+    private static final ObjectMapper JSON = new ObjectMapper();
     /** Examples a task model embeds per call, between progress reports. */
     private static final int EMBED_CHUNK = 1024;
 
@@ -111,6 +120,8 @@ public final class PoolFilter {
 
     /**
      * This filter keeping only pool texts whose score is at least {@code minScore} (fewer than {@code keep} may pass).
+     *
+     * For a threshold alone, pass {@code keep} = {@link Integer#MAX_VALUE}.
      *
      * @param minScore in [0, 1]; 0 keeps the top {@code keep} whatever their scores, 0.5 only texts judged more
      *                 seed-like than pool-like. The default strong penalty ({@link #DEFAULT_LAMBDA}) keeps scores
@@ -337,6 +348,38 @@ public final class PoolFilter {
         /** The kept examples, highest score first: the unlabelled inputs for distillation. */
         public List<Example> examples() {
             return kept.stream().map(Kept::example).toList();
+        }
+
+        /**
+         * Writes the kept texts as JSON lines, highest score first: {@code {"text": ..., "text_pair": ... (pairs only),
+         * "score": 0.53, "source": "pool.txt:812"}} — a file {@link dev.graft.train.ExampleFiles.Reader#readUnlabelled}
+         * reads back as unlabelled input. Replaces {@code file} atomically.
+         *
+         * @throws GraftException naming the file when it cannot be written
+         */
+        public void writeJsonl(Path file) {
+            try {
+                AtomicFiles.write(file, channel -> {
+                    OutputStream out = Channels.newOutputStream(channel);
+                    try (JsonGenerator json = JSON.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
+                        json.configure(JsonGenerator.Feature.AUTO_CLOSE_TARGET, false); // the channel is forced after
+                        json.setRootValueSeparator(null);
+                        for (Kept k : kept) {
+                            json.writeStartObject();
+                            json.writeStringField("text", k.example().text());
+                            if (k.example().pair() != null) {
+                                json.writeStringField("text_pair", k.example().pair());
+                            }
+                            json.writeNumberField("score", k.score());
+                            json.writeStringField("source", k.source());
+                            json.writeEndObject();
+                            json.writeRaw('\n');
+                        }
+                    }
+                });
+            } catch (IOException e) {
+                throw new GraftException(file + ": cannot write the kept pool texts (" + e + ")", e);
+            }
         }
 
         /** The lowest kept score (NaN when none was kept). */

@@ -202,9 +202,23 @@ class PoolFilterTest {
                 + " scored >= 0.5; kept scores min "), line);
         assertTrue(line.contains("; lambda 100.0, 5-fold cross-fitting; held-out AUC "), line);
 
+        // the kept texts as JSON lines read back as unlabelled input, in rank order
+        Path written = dir.resolve("out/kept.jsonl");
+        r.writeJsonl(written);
+        List<Example> back = dev.graft.train.ExampleFiles.reader().readUnlabelled(written);
+        assertEquals(r.examples().stream().map(Example::text).toList(), back.stream().map(Example::text).toList());
+        assertTrue(back.get(0).source().equals(written + ":1"), back.get(0).source());
+        try {
+            String first = java.nio.file.Files.readAllLines(written).get(0);
+            assertTrue(first.startsWith("{\"text\":\"" + r.kept().get(0).example().text() + "\",\"score\":")
+                    && first.endsWith(",\"source\":\"" + r.kept().get(0).source() + "\"}"), first);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+
         // more than the pool keeps all of it; a threshold keeps only what reaches it
         assertEquals(60, PoolFilter.defaults().filter(seeds, pool, texts, 1000, null).kept().size());
-        PoolFilter.Report strict = PoolFilter.defaults().threshold(0.5).filter(seeds, pool, texts, 1000, null);
+        PoolFilter.Report strict = PoolFilter.defaults().threshold(0.5).filter(seeds, pool, texts, Integer.MAX_VALUE, null);
         assertEquals(r.atLeastHalf(), strict.kept().size());
         strict.kept().forEach(k -> assertTrue(k.score() >= 0.5));
         assertTrue(strict.summary().contains("with score >= 0.5"), strict.summary());
