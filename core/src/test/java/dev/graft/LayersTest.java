@@ -81,6 +81,7 @@ class LayersTest {
         assertTrue(violation("dev.graft.peft.lora", "dev.graft.peft.ia3") != null, "sibling method");
         assertEquals(null, violation("dev.graft.peft.fusion", "dev.graft.peft.adapter"), "composition uses adapter blocks");
         assertEquals(null, violation("dev.graft.select.rank", "dev.graft.tune"), "workflow over tuning");
+        assertEquals(null, violation("dev.graft.distill", "dev.graft.tune"), "distillation's pool filter uses the probe");
         assertEquals("", stripCommentsAndStrings("/* dev.graft.peft.X */// dev.graft.tune.Y\n\"dev.graft.merge.Z\"").trim());
     }
 

@@ -24,13 +24,15 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 /**
- * Reads the data files Graft accepts: {@code .txt} (one text per line, column {@code text}), {@code .csv} and
+ * Reads the data files Graft accepts: {@code .txt} (one text per line, column {@value #TEXT_COLUMN}), {@code .csv} and
  * {@code .tsv} (header row required; quoting as RFC 4180), {@code .jsonl} (one JSON object per line; blank lines
  * skipped). Every error names the file and line and says what was expected.
  */
 public final class DataFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final Set<String> EXTENSIONS = Set.of("txt", "csv", "tsv", "jsonl");
+    /** The single column of a {@code .txt} file's rows. */
+    public static final String TEXT_COLUMN = "text";
 
     private DataFiles() {
     }
@@ -96,6 +98,14 @@ public final class DataFiles {
         }
     }
 
+    /**
+     * Whether {@code file} is a {@code .txt} file: one text per line, no columns to choose from (every row is the single
+     * column {@value #TEXT_COLUMN}, whatever text column a caller was told to read).
+     */
+    public static boolean isPlainText(Path file) {
+        return extension(file).equals("txt");
+    }
+
     static String extension(Path file) {
         String name = file.getFileName().toString();
         int dot = name.lastIndexOf('.');
@@ -108,7 +118,7 @@ public final class DataFiles {
         int n = 0;
         while ((line = in.readLine()) != null) {
             n++;
-            rows.add(new DataRow(Map.of("text", line), file + ":" + n));
+            rows.add(new DataRow(Map.of(TEXT_COLUMN, line), file + ":" + n));
         }
         return rows;
     }

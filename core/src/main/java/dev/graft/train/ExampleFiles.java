@@ -14,7 +14,10 @@ import java.util.Objects;
  * <pre>{@code
  * List<Example> train = ExampleFiles.reader().read(Path.of("train.csv"));            // text, text_pair, label
  * List<Example> unlabelled = ExampleFiles.reader().textColumn("sentence").labelsRequired(false).read(Path.of("new.csv"));
+ * List<Example> texts = ExampleFiles.reader().readUnlabelled(Path.of("pool.txt"));   // distillation's --unlabeled
  * }</pre>
+ *
+ * <p>A {@code .txt} file has no columns: each line is the text, whatever {@link Reader#textColumn} says.
  */
 public final class ExampleFiles {
     private ExampleFiles() {
@@ -78,16 +81,14 @@ public final class ExampleFiles {
          */
         public List<Example> read(Path file) {
             List<DataRow> rows = DataFiles.read(file);
+            String textColumn = textColumnOf(file);
             DataFiles.requireColumn(file, rows, textColumn);
             if (labelsRequired) {
                 DataFiles.requireColumn(file, rows, labelColumn);
             }
             List<Example> out = new ArrayList<>(rows.size());
             for (DataRow r : rows) {
-                String text = r.fields().get(textColumn);
-                if (text == null) {
-                    throw new GraftException(r.source() + ": no value in column '" + textColumn + "'");
-                }
+                String text = textOf(r, textColumn);
                 String label = r.fields().get(labelColumn);
                 if (labelsRequired && (label == null || label.isBlank())) {
                     throw new GraftException(r.source() + ": empty value in column '" + labelColumn + "'");
@@ -96,6 +97,50 @@ public final class ExampleFiles {
                 out.add(new Example(text, pair == null || pair.isEmpty() ? null : pair, label, r.source()));
             }
             return out;
+        }
+
+        /**
+         * Reads unlabelled texts: the inputs a teacher labels for distillation ({@code --unlabeled}), a pool filter's
+         * seeds and pool. {@code .txt}: one text per non-blank line; {@code .csv}/{@code .tsv}: the
+         * {@link #textColumn} (and {@link #pairColumn} when present); {@code .jsonl}: that field of each object. Blank
+         * texts are skipped (they carry nothing to learn from); any label column is ignored, so every example's label
+         * is null. Sources stay "file:line" of the line read.
+         *
+         * @return the non-blank texts in file order, at least one
+         * @throws GraftException naming the file for an empty file, a missing text column (with the columns the file
+         *                        has), a row without a text, or a file whose texts are all blank
+         */
+        public List<Example> readUnlabelled(Path file) {
+            List<DataRow> rows = DataFiles.read(file);
+            String textColumn = textColumnOf(file);
+            DataFiles.requireColumn(file, rows, textColumn);
+            List<Example> out = new ArrayList<>(rows.size());
+            for (DataRow r : rows) {
+                String text = textOf(r, textColumn);
+                if (text.isBlank()) {
+                    continue;
+                }
+                String pair = r.fields().get(pairColumn);
+                out.add(new Example(text, pair == null || pair.isEmpty() ? null : pair, null, r.source()));
+            }
+            if (out.isEmpty()) {
+                throw new GraftException(file + ": no text in " + (DataFiles.isPlainText(file) ? "any line"
+                        : "column '" + textColumn + "'") + "; every one of its " + rows.size() + " rows is blank");
+            }
+            return out;
+        }
+
+        /** The column holding the text: {@link #textColumn}, except in a .txt file, whose lines are the text. */
+        private String textColumnOf(Path file) {
+            return DataFiles.isPlainText(file) ? DataFiles.TEXT_COLUMN : textColumn;
+        }
+
+        private static String textOf(DataRow r, String column) {
+            String text = r.fields().get(column);
+            if (text == null) {
+                throw new GraftException(r.source() + ": no value in column '" + column + "'");
+            }
+            return text;
         }
     }
 }
