@@ -102,7 +102,12 @@ public final class Carry {
 
     /** Reads the agreement texts from a .txt (one per line), .csv, .tsv or .jsonl file (column {@code text}). */
     public Carry texts(Path file) {
-        this.texts = ExampleFiles.reader().labelsRequired(false).read(file);
+        return texts(file, ExampleFiles.reader());
+    }
+
+    /** As {@link #texts(Path)} with other column names; labels are never needed. */
+    public Carry texts(Path file, ExampleFiles.Reader columns) {
+        this.texts = columns.labelsRequired(false).read(file);
         if (texts.isEmpty()) {
             throw new GraftException(file + ": no texts");
         }
