@@ -67,7 +67,12 @@ final class CarryModels {
      * retrieval) set at random, saved as {@code out} with a provenance record naming the base and its hash.
      */
     static Path adapter(Path baseDir, String method, Task task, long seed, Path out) {
-        try (EncoderModel base = EncoderModel.load(baseDir.toString())) {
+        return adapter(baseDir.toString(), method, task, seed, out);
+    }
+
+    /** As {@link #adapter(Path, String, Task, long, Path)} on a bundled model id or directory. */
+    static Path adapter(String baseId, String method, Task task, long seed, Path out) {
+        try (EncoderModel base = EncoderModel.load(baseId)) {
             PeftMethod m = PeftMethods.byName(method);
             ObjectNode cfg = m.resolveConfig(base.encoder(), JsonNodeFactory.instance.objectNode());
             LabelSpace labels = new LabelSpace(task, task == Task.RETRIEVAL ? List.of() : LABELS);
