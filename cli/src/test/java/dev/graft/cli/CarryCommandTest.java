@@ -72,8 +72,20 @@ class CarryCommandTest {
                 texts.toString(), "--output", dir.resolve("p.jsonl").toString());
         assertEquals(1, strict2.code(), strict2.err());
         assertFalse(Files.exists(dir.resolve("p.jsonl")));
-        CliTest.Run loose = run("eval", "--adapter", src.toString(), "--model", b.toString(), "--data", data.toString());
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        CliTest.Run loose;
+        System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            loose = run("eval", "--adapter", src.toString(), "--model", b.toString(), "--data", data.toString());
+        } finally {
+            System.setErr(stderr);
+        }
         assertEquals(0, loose.code(), "without --strict a warning only: " + loose.err());
+        String warning = logged.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(warning.contains("[WARN] " + src + ": trained on base '" + a + "' (weights sha256 ")
+                && warning.contains("but loaded onto '" + b + "' (weights sha256 ") && warning.contains("--strict refuses"), warning);
+        assertEquals(1, warning.lines().filter(l -> l.contains("trained on base")).count(), "one line: " + warning);
 
         // an identical base agrees fully, so --require-agreement passes; text output
         CliTest.Run full = run("carry", "--adapter", src.toString(), "--to", same.toString(), "--texts", texts.toString(),

@@ -8,6 +8,7 @@ import dev.graft.io.AtomicDirectory;
 import dev.graft.io.Provenance;
 import dev.graft.io.safetensors.SafetensorsStore;
 import dev.graft.model.EmbedOptions;
+import dev.graft.model.BundledModels;
 import dev.graft.model.Embedder;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
@@ -176,7 +177,7 @@ public final class Carry {
     public Report run(String to, Path output) {
         AtomicDirectory.checkTarget(output);
         Source src = inspect();
-        String fromId = from != null ? from : RecordedBase.of(source).id();
+        String fromId = from != null ? from : bundledId(RecordedBase.of(source).id());
         if (fromId == null) {
             throw new GraftException(source + ": records no base model; give the base it was trained on (--from ID|DIR)");
         }
@@ -228,6 +229,15 @@ public final class Carry {
             Provenance.write(tmp, provenance(report, s, tmp));
             return report;
         });
+    }
+
+    /** A PEFT adapter records the Hugging Face repo ("BAAI/bge-small-en"): the bundled model of that repo, if any. */
+    private static String bundledId(String recorded) {
+        if (recorded == null) {
+            return null;
+        }
+        return BundledModels.all().stream().filter(m -> m.hfRepo().equalsIgnoreCase(recorded)).map(m -> m.id())
+                .findFirst().orElse(recorded);
     }
 
     /** What the source directory is. */
