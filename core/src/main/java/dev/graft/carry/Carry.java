@@ -201,9 +201,7 @@ public final class Carry {
             throw new GraftException("requiring agreement needs unlabeled texts to measure it on (--texts FILE)");
         }
         BaseCompatibility.check(a, b);
-        if (src.kind() == Kind.ADAPTER) {
-            RecordedBase.check(source, a); // an adapter not trained on A would be carried wrongly: warn, or refuse under --strict
-        }
+        RecordedBase.check(source, a); // what was not trained on A would be carried wrongly: warn, or refuse under --strict
         CarryStrategy s = strategy != null ? strategy : src.wholeWeights() ? new FineTuningTransfer() : new PatchTransfer();
         if (scale != 1.0 && s instanceof PatchTransfer) {
             throw new GraftException(source + ": --scale applies to fine-tuning transfer (full fine-tunes, model directories);"
@@ -218,8 +216,10 @@ public final class Carry {
             double min = agreement == null ? Double.NaN : minAgreement != null ? minAgreement : agreement.defaultMinimum();
             String warning = null;
             if (agreement != null && agreement.value() < min) {
-                warning = String.format(java.util.Locale.ROOT, "%s agrees with its source on %s only %.4f (minimum %.4f): "
-                        + "it does not carry well; %s", output, agreement.measure(), agreement.value(), min, DISTILL_ADVICE);
+                warning = String.format(java.util.Locale.ROOT, "carried to %s, %s agrees with its source only %.4f (%s; minimum %.4f):"
+                        + " it does not carry well; %s", toId, source, agreement.value(),
+                        agreement.measure().equals(Agreement.PREDICTIONS) ? "share of identical predictions" : "mean embedding cosine",
+                        min, DISTILL_ADVICE);
                 if (requireAgreement) {
                     throw new GraftException(warning + "; nothing written");
                 }
