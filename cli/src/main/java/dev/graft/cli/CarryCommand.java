@@ -9,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -65,8 +64,11 @@ final class CarryCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
-    @Mixin
-    DataOptions columns = new DataOptions();
+    @Option(names = "--text-column", defaultValue = "text", description = "Text column of --texts. Default: ${DEFAULT-VALUE}.")
+    String textColumn;
+
+    @Option(names = "--pair-column", defaultValue = "text_pair", description = "Second-text column for sentence pairs. Default: ${DEFAULT-VALUE}.")
+    String pairColumn;
 
     @Spec
     CommandSpec spec;
@@ -79,7 +81,7 @@ final class CarryCommand implements Callable<Integer> {
         Carry carry = Carry.of(adapter).from(from).scale(scale).minAgreement(minAgreement).requireAgreement(requireAgreement)
                 .batchSize(batchSize).strategy(strategy());
         if (texts != null) {
-            carry.texts(texts, columns.reader());
+            carry.texts(texts, dev.graft.train.ExampleFiles.reader().textColumn(textColumn).pairColumn(pairColumn));
         }
         Carry.Report r = carry.run(to, output);
         PrintWriter out = spec.commandLine().getOut();

@@ -96,6 +96,18 @@ class CarryCommandTest {
         assertEquals(0, unchecked.code(), unchecked.err());
         assertTrue(unchecked.out().contains("agreement not checked (no --texts)"), unchecked.out());
 
+        // texts from a .csv (its label column unused) and from a .jsonl with another text column
+        CliTest.Run fromCsv = run("carry", "--adapter", src.toString(), "--to", same.toString(), "--texts", data.toString(),
+                "--output", dir.resolve("csv-out").toString());
+        assertEquals(0, fromCsv.code(), fromCsv.err());
+        assertTrue(fromCsv.out().contains("on 32 texts"), fromCsv.out());
+        Path jsonl = dir.resolve("u.jsonl");
+        Files.writeString(jsonl, "{\"sentence\": \"a good film\"}\n{\"sentence\": \"a bad film\"}\n");
+        CliTest.Run fromJsonl = run("carry", "--adapter", src.toString(), "--to", same.toString(), "--texts", jsonl.toString(),
+                "--text-column", "sentence", "--output", dir.resolve("jsonl-out").toString());
+        assertEquals(0, fromJsonl.code(), fromJsonl.err());
+        assertTrue(fromJsonl.out().contains("on 2 texts"), fromJsonl.out());
+
         CliTest.Run again = run("carry", "--adapter", src.toString(), "--to", b.toString(), "--output", out.toString());
         assertEquals(1, again.code());
         assertTrue(again.err().contains("not empty"), again.err());
