@@ -216,8 +216,8 @@ public final class Carry {
             double min = agreement == null ? Double.NaN : minAgreement != null ? minAgreement : agreement.defaultMinimum();
             String warning = null;
             if (agreement != null && agreement.value() < min) {
-                warning = String.format(java.util.Locale.ROOT, "carried to %s, %s agrees with its source only %.4f (%s; minimum %.4f):"
-                        + " it does not carry well; %s", toId, source, agreement.value(),
+                warning = String.format(java.util.Locale.ROOT, "%s carried to %s agrees with the source only %.4f (%s; minimum %.4f):"
+                        + " it does not carry well; %s", source, toId, agreement.value(),
                         agreement.measure().equals(Agreement.PREDICTIONS) ? "share of identical predictions" : "mean embedding cosine",
                         min, DISTILL_ADVICE);
                 if (requireAgreement) {
