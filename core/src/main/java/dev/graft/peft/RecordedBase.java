@@ -58,7 +58,13 @@ public record RecordedBase(String id, String sha256) {
         String sha = null;
         Path prov = dir.resolve(Provenance.FILE);
         if (Files.isRegularFile(prov)) {
-            JsonNode p = AdapterFiles.readJson(prov);
+            JsonNode p;
+            try {
+                p = AdapterFiles.readJson(prov);
+            } catch (GraftException e) {
+                LOG.warn("{} (ignored: the base model is checked by name)", e.getMessage());
+                return new RecordedBase(id, null); // a damaged record must not stop the adapter from loading
+            }
             String s = p.path("base_model").path("weights_sha256").asText("");
             sha = s.isBlank() || s.equals("unknown") ? null : s;
             if (id == null) {
