@@ -35,7 +35,7 @@ class LayersTest {
             List.of("dev.graft.features", "dev.graft.select"),
             List.of("dev.graft.tune"),
             List.of("dev.graft.distill"),
-            List.of("dev.graft.merge", "dev.graft.select.rank", "dev.graft.export", "dev.graft.compare"));
+            List.of("dev.graft.merge", "dev.graft.select.rank", "dev.graft.export", "dev.graft.compare", "dev.graft.carry"));
     /** Method packages under peft may use peft itself and the bottleneck blocks of peft.adapter, not each other. */
     private static final Set<String> SHARED_METHOD_PACKAGES = Set.of("dev.graft.peft", "dev.graft.peft.adapter");
 

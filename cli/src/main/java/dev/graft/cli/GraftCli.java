@@ -1,6 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.GraftException;
+import dev.graft.peft.RecordedBase;
 import dev.graft.runtime.Engines;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
@@ -14,8 +15,8 @@ import picocli.CommandLine;
 @Command(name = "graft", mixinStandardHelpOptions = true, versionProvider = GraftCli.Version.class,
         description = "Transfer learning for the JVM: embed with, convert, and fine-tune pretrained encoders.",
         subcommands = {ModelsCommand.class, MethodsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class,
-            DistillCommand.class, EvalCommand.class, PredictCommand.class, CompareCommand.class, ExportCommand.class, RankCommand.class, FeaturesCommand.class,
-            MergeCommand.class, FisherCommand.class, AtlasCommand.class, QuickstartCommand.class,
+            DistillCommand.class, CarryCommand.class, EvalCommand.class, PredictCommand.class, CompareCommand.class, ExportCommand.class,
+            RankCommand.class, FeaturesCommand.class, MergeCommand.class, FisherCommand.class, AtlasCommand.class, QuickstartCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter"})
@@ -30,6 +31,12 @@ public final class GraftCli implements Runnable {
             description = "Compute threads (default: all cores).")
     void threads(int n) {
         Engines.configure(n);
+    }
+
+    @Option(names = "--strict", scope = ScopeType.INHERIT,
+            description = "Refuse an adapter loaded onto another base than the one it records (default: a warning).")
+    void strict(boolean strict) {
+        RecordedBase.defaultPolicy(strict ? RecordedBase.Policy.REFUSE : RecordedBase.Policy.WARN);
     }
 
     @CommandLine.Spec
@@ -49,6 +56,7 @@ public final class GraftCli implements Runnable {
         System.setProperty("java.awt.headless", "true");
         verbose = false; // picocli sets these again if given; a previous in-process run must not leak them
         quiet = false;
+        RecordedBase.defaultPolicy(RecordedBase.Policy.WARN);
         CommandLine cl = new CommandLine(new GraftCli());
         addHelpOptions(cl); // without it "graft tune --help" fails on the missing required options
         cl.setOut(out);

@@ -7,6 +7,7 @@ import dev.graft.io.Provenance;
 import dev.graft.io.safetensors.DType;
 import dev.graft.io.safetensors.SafetensorsStore;
 import dev.graft.io.safetensors.TensorInfo;
+import dev.graft.peft.RecordedBase;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,6 +47,13 @@ final class ModelSource implements AutoCloseable {
         this.store = SafetensorsStore.open(dir);
         LoraAdapter a = null;
         if (adapterDir != null) {
+            try {
+                // an adapter folded into a model it was not trained on: warn, or refuse under --strict
+                RecordedBase.check(adapterDir, dir.toString(), null, this::weightsSha256, RecordedBase.defaultPolicy());
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
             a = LoraAdapter.open(adapterDir);
             for (String m : a.modules()) {
                 String t = LoraAdapter.targetTensor(m, store.names());
@@ -92,6 +100,22 @@ final class ModelSource implements AutoCloseable {
 
     static boolean isFloat(DType t) {
         return t == DType.F32 || t == DType.F16 || t == DType.BF16 || t == DType.F64;
+    }
+
+    /** SHA-256 of the weight files, as {@code EncoderModel#weightsSha256} computes it (shards: of their hashes). */
+    private String weightsSha256() {
+        java.util.List<Path> files = store.files();
+        if (files.size() == 1) {
+            return Provenance.sha256(files.get(0));
+        }
+        StringBuilder all = new StringBuilder();
+        files.forEach(f -> all.append(Provenance.sha256(f)));
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(all.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** SHA-256 of tokenizer.json, or null when there is none. */

@@ -6,6 +6,7 @@ import dev.graft.GraftException;
 import dev.graft.io.safetensors.SafetensorsStore;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
+import dev.graft.peft.RecordedBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -31,6 +32,7 @@ public final class TaskVectorFiles {
         if (!Files.isDirectory(dir)) {
             throw new GraftException(dir + ": task vector directory does not exist");
         }
+        RecordedBase.check(dir, base); // τ against a base it was not trained from is noise: warn, or refuse under --strict
         Map<String, Parameter> params = base.namedParameters();
         Map<String, float[]> tau = new LinkedHashMap<>();
         if (LoraAdapter.isAdapter(dir)) {

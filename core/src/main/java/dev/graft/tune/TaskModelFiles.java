@@ -14,6 +14,7 @@ import dev.graft.model.Pooling;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.peft.PeftMethod;
 import dev.graft.peft.PeftMethods;
+import dev.graft.peft.RecordedBase;
 import dev.graft.peft.head.HeadOnly;
 import dev.graft.runtime.Arrays2;
 import dev.graft.train.LabelSpace;
@@ -150,7 +151,16 @@ public final class TaskModelFiles {
      *                        null: "LABEL_0", "LABEL_1", ... as HF names them
      */
     public static TaskModel load(EncoderModel base, Path dir, List<String> labelsIfUnknown) {
+        return load(base, dir, labelsIfUnknown, RecordedBase.defaultPolicy());
+    }
+
+    /**
+     * As {@link #load(EncoderModel, Path, List)}, applying {@code onOtherBase} when {@code base} is not the base the
+     * adapter records ({@link RecordedBase}: the weights' SHA-256 when both are known, else the name).
+     */
+    public static TaskModel load(EncoderModel base, Path dir, List<String> labelsIfUnknown, RecordedBase.Policy onOtherBase) {
         AdapterFiles.MethodConfig method = AdapterFiles.readMethod(dir, base.encoder());
+        RecordedBase.check(dir, base, onOtherBase);
         AdapterFiles.Tensors tensors = AdapterFiles.readTensors(dir);
         Path weights = dir.resolve(AdapterFiles.WEIGHTS);
         TaskInfo info = readTask(dir);
