@@ -2,6 +2,8 @@ package dev.graft.cli;
 
 import dev.graft.carry.Agreement;
 import dev.graft.carry.Carry;
+import dev.graft.distill.Distill;
+import dev.graft.distill.Teacher;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -14,8 +16,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code graft carry}: a thin shell over {@link Carry}. A distillation mode (training on the new base) would be one
- * more {@link dev.graft.carry.CarryStrategy}, chosen by a flag here.
+ * {@code graft carry}: a thin shell over {@link Carry}, and with {@code --distill} over {@link Distill} (teacher: the
+ * source on its base; student: a new adapter on B, trained on the texts: Trans-LoRA).
  */
 @Command(name = "carry", description = {"Carry an adapter or a fine-tuned model trained on one base to a new version of that base,"
         + " without training: method adapters (LoRA, (IA)3, adapters, ...) are copied unchanged (PortLLM's patch transfer);"
@@ -27,6 +29,8 @@ import picocli.CommandLine.Spec;
             "  graft carry --adapter my-lora --to bge-small-en-v1.5 --output my-lora-v1.5",
             "  graft carry --adapter my-lora --to bge-small-en-v1.5 --texts unlabeled.txt --require-agreement --output my-lora-v1.5",
             "  graft carry --adapter my-full-ft --from bge-small-en --to bge-small-en-v1.5 --scale 0.8 --output ft-v1.5",
+            "  graft carry --adapter my-lora --to e5-small-v2 --distill --texts unlabeled.txt --output my-lora-e5",
+            "  graft carry --adapter my-lora --to all-minilm-l6-v2 --distill --filter-pool docs.txt --seeds few.csv --output small",
             "  graft eval --adapter my-lora-v1.5 --data test.csv"})
 final class CarryCommand implements Callable<Integer> {
     @Option(names = "--adapter", required = true, paramLabel = "DIR",
@@ -55,6 +59,17 @@ final class CarryCommand implements Callable<Integer> {
     @Option(names = "--require-agreement", description = "Below the minimum, write nothing and exit 1 (default: warn).")
     boolean requireAgreement;
 
+    @Option(names = "--distill", description = "Train a new adapter on B to reproduce the source's outputs on --texts"
+            + " (and/or texts --filter-pool keeps), instead of moving weights (Trans-LoRA): works across architectures and"
+            + " tokenizers, needs no labels; the result's held-out agreement with the source is printed.")
+    boolean distill;
+
+    @Option(names = "--method", description = "With --distill: the new adapter's method (default: the source's, or lora).")
+    String method;
+
+    @picocli.CommandLine.Mixin
+    PoolFilterOptions poolFilter = new PoolFilterOptions();
+
     @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass of the check. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
@@ -75,6 +90,12 @@ final class CarryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (distill) {
+            return distill();
+        }
+        if (poolFilter.given() || method != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--filter-pool and --method belong to --distill");
+        }
         if (requireAgreement && texts == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--require-agreement needs --texts FILE");
         }
@@ -113,6 +134,61 @@ final class CarryCommand implements Callable<Integer> {
      */
     private dev.graft.carry.CarryStrategy strategy() {
         return null;
+    }
+
+    /** Trans-LoRA: the source on A teaches a new adapter on B from unlabeled texts. */
+    private int distill() {
+        if (texts == null && !poolFilter.given()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--distill learns from texts: give --texts FILE"
+                    + " or --filter-pool POOL --seeds FILE");
+        }
+        if (scale != 1.0 || requireAgreement || minAgreement != null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scale and the agreement options apply to"
+                    + " training-free carrying; --distill reports the held-out agreement of what it trained");
+        }
+        dev.graft.io.AtomicDirectory.checkTarget(output);
+        PrintWriter out = spec.commandLine().getOut();
+        dev.graft.train.ExampleFiles.Reader reader = dev.graft.train.ExampleFiles.reader().textColumn(textColumn).pairColumn(pairColumn);
+        Teacher teacher = Teacher.of(adapter.toString(), from);
+        java.util.List<dev.graft.train.Example> transfer = texts == null ? java.util.List.of() : reader.readUnlabelled(texts);
+        java.util.List<dev.graft.train.Example> kept = poolFilter.select(teacher, reader, batchSize, new ConsoleProgress(256),
+                json ? spec.commandLine().getErr() : out);
+        String studentMethod = method != null ? method : sourceMethod();
+        try (dev.graft.model.EncoderModel student = dev.graft.model.EncoderModel.load(to)) {
+            Distill d = Distill.of(student, teacher).unlabelled(transfer, texts).filteredPool(kept, poolFilter.pool)
+                    .progress(new ConsoleProgress(1)).tuning(t -> t.method(studentMethod));
+            Distill.Result r = dev.graft.io.AtomicDirectory.write(output, d::run);
+            Map<String, Double> m = r.tuning().metrics();
+            Double agreement = m.containsKey("accuracy") ? m.get("accuracy") : m.get(dev.graft.train.Distillation.TEACHER_COSINE);
+            if (json) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("output", output.toString());
+                j.put("strategy", "distillation");
+                j.put("source", adapter.toString());
+                j.put("to", to);
+                j.put("method", r.tuning().method());
+                j.put("transfer_texts", r.transferExamples());
+                j.put("held_out_agreement", agreement);
+                j.put("metrics", m);
+                Output.json(out, j);
+            } else {
+                out.printf(Locale.ROOT, "distilled %s onto %s as a new %s adapter from %d texts: %s; held-out agreement with"
+                        + " the source %s%n", adapter, to, r.tuning().method(), r.transferExamples(), output,
+                        agreement == null ? "not measured (too few texts to hold out)" : String.format(Locale.ROOT, "%.4f", agreement));
+            }
+        }
+        return 0;
+    }
+
+    /** The source adapter's method when it can train a new adapter, else lora. */
+    private String sourceMethod() {
+        java.nio.file.Path config = adapter.resolve(dev.graft.peft.AdapterFiles.CONFIG);
+        if (!java.nio.file.Files.isRegularFile(config)) {
+            return "lora";
+        }
+        String m = dev.graft.peft.AdapterFiles.readConfig(adapter).path("graft_method").asText("lora");
+        return dev.graft.peft.PeftMethods.all().stream().anyMatch(p -> p.name().equals(m)
+                && !(p instanceof dev.graft.peft.fusion.Composition)) ? m : "lora";
     }
 
     private static String describe(String id, String sha) {

@@ -8,7 +8,6 @@ import dev.graft.io.AtomicDirectory;
 import dev.graft.model.EncoderModel;
 import dev.graft.train.Distillation;
 import dev.graft.train.Example;
-import dev.graft.train.ExampleFiles;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,24 +108,28 @@ final class DistillCommand implements Callable<Integer> {
     @Mixin
     TokenBudgetOption budget = new TokenBudgetOption();
 
+    @Mixin
+    PoolFilterOptions poolFilter = new PoolFilterOptions();
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         AtomicDirectory.checkTarget(output); // before the teacher's long pass, not after
-        if (train == null && unlabeled == null) {
-            throw new GraftException("no transfer data: give --train FILE (labelled) and/or --unlabeled FILE (texts)");
+        if (train == null && unlabeled == null && !poolFilter.given()) {
+            throw new GraftException("no transfer data: give --train FILE (labelled), --unlabeled FILE (texts) or"
+                    + " --filter-pool POOL --seeds FILE");
         }
         Teacher teacher = Teacher.of(members());
         List<Example> labelled = train == null ? List.of() : data.reader().read(train);
-        List<Example> texts = unlabeled == null ? List.of() : data.reader().labelsRequired(false).read(unlabeled);
-        if (unlabeled != null && texts.isEmpty()) {
-            throw new GraftException(unlabeled + ": no texts");
-        }
+        List<Example> texts = unlabeled == null ? List.of() : data.reader().readUnlabelled(unlabeled);
         PrintWriter out = spec.commandLine().getOut();
+        List<Example> kept = poolFilter.select(teacher, data.reader(), 64, new ConsoleProgress(256),
+                json ? spec.commandLine().getErr() : out);
         try (EncoderModel student = EncoderModel.load(model)) {
-            Distill d = Distill.of(student, teacher).labelled(labelled, train).unlabelled(texts, unlabeled)
+            Distill d = Distill.of(student, teacher).labelled(labelled, train)
+                    .unlabelled(texts, unlabeled).filteredPool(kept, poolFilter.pool)
                     .temperature(temperature).partition(Partition.parse(partition)).focal(focalAlpha, focalBeta)
                     .embeddingLoss(Distillation.EmbeddingLoss.parse(embeddingLoss))
                     .batcher(budget.batcher(64)).progress(new ConsoleProgress(1))

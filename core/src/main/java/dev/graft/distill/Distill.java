@@ -64,6 +64,7 @@ public final class Distill {
     private TokenBudgetBatcher batcher = TokenBudgetBatcher.withBatchSize(32);
     private Progress progress = Progress.NONE;
     private Consumer<Tuning> tuning = t -> { };
+    private int keptFromPool;
 
     private Distill(EncoderModel student, Teacher teacher) {
         this.student = Objects.requireNonNull(student, "student");
@@ -91,6 +92,17 @@ public final class Distill {
         }
         if (file != null) {
             files.put("unlabelled", file);
+        }
+        return this;
+    }
+
+    /** Transfer texts a {@link PoolFilter} kept from {@code poolFile} (recorded with its hash and the count kept). */
+    public Distill filteredPool(List<Example> kept, Path poolFile) {
+        int before = unlabelled.size();
+        unlabelled(kept, null);
+        keptFromPool += unlabelled.size() - before;
+        if (poolFile != null) {
+            files.put("filtered_pool", poolFile);
         }
         return this;
     }
@@ -199,6 +211,9 @@ public final class Distill {
         files.forEach((role, f) -> data.put(role, Map.of("path", f.toString(), "sha256", Provenance.sha256(f))));
         data.put("labelled_examples", labelled.size());
         data.put("unlabelled_examples", unlabelled.size());
+        if (files.containsKey("filtered_pool")) {
+            data.put("kept_from_pool", keptFromPool);
+        }
         record.put("transfer_data", data);
         Result partial;
         if (teacher.task() == Task.RETRIEVAL) {

@@ -207,6 +207,26 @@ public final class Teacher {
         }
     }
 
+    /**
+     * Trans-LoRA's discriminator filter run on the teacher's own view of the texts: the features its (first member's)
+     * head reads, or a plain model's embeddings, so "task-like" means what the task's model sees.
+     *
+     * @see PoolFilter#filter(TaskModel, int, List, List, int, Progress)
+     */
+    public PoolFilter.Report filterPool(PoolFilter filter, List<Example> seeds, List<Example> pool, int keep, int batchSize,
+                                        Progress progress) {
+        Member m = members.get(0);
+        progress.message("pool filter: " + seeds.size() + " seeds against " + pool.size() + " pool texts, with " + m.source());
+        try (EncoderModel base = EncoderModel.load(m.baseModel())) {
+            if (!m.isAdapter()) {
+                return filter.filter(base, null, seeds, pool, keep, progress);
+            }
+            try (TaskModel model = TaskModelFiles.load(base, Path.of(m.source()))) {
+                return filter.filter(model, batchSize, seeds, pool, keep, progress);
+            }
+        }
+    }
+
     /** What the provenance records: each member's source, base and weight. */
     public List<Map<String, Object>> describe() {
         List<Map<String, Object>> out = new ArrayList<>();
