@@ -6,6 +6,7 @@
 #   (c) distillation without labels from A+adapter: on the task's own texts (labels removed), and on a mixed pool of
 #       unrelated Debian text filtered by seeds (Trans-LoRA's discriminator)
 #   (d) B fine-tuned with all labels (the reference)
+# and for negative flips (benchmark 4): B trained with the labels and the source as teacher, plain and focal.
 # and the negative control: the same adapter carried to e5-small-v2 (same shapes and tokenizer, another lineage).
 # Reports test accuracy, % of (d), and the negative flip rate against the source model (graft compare).
 # Usage: bench/carry-over.sh [--tasks packages,manpages] [--size 1000] [--seeds-per-class 5] [--threads 2]
@@ -68,6 +69,12 @@ PY
   done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --unlabeled "$w/texts.csv" --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
   key="$task/c-distill-filtered-pool"; dd="$w/c-distill-pool"
   done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --filter-pool "$w/pool.csv" --seeds "$w/seeds.csv" --keep "$size" --output "$dd" > "$w/pool.log"; record "$key" "$dd" "$d/test.csv"; }
+  # negative flips (benchmark 4): the carried model trained with the labels and the source as teacher, without and with
+  # focal distillation (positive-congruent training, weight 1 + beta on the examples the source gets right)
+  key="$task/nfr-distill-labels"; dd="$w/nfr-plain"
+  done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --train "$w/train.csv" --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
+  key="$task/nfr-distill-labels-focal"; dd="$w/nfr-focal"
+  done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --train "$w/train.csv" --focal-beta 5 --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
   key="$task/control-carry-e5"; dd="$w/control-e5"
   done_before "$key" || { rm -rf "$dd"; g carry --adapter "$src" --to "$control_model" --texts "$w/texts.csv" --json --output "$dd" > "$w/control.json" || true
     if [ -f "$dd/adapter_config.json" ]; then record "$key" "$dd" "$d/test.csv" "\"check\": $(cat "$w/control.json")"; else echo "{\"key\": \"$key\", \"refused\": true}" >> "$results"; fi; }
