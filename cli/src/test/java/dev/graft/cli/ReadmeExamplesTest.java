@@ -28,7 +28,7 @@ class ReadmeExamplesTest {
     private static final String FENCE = "```";
     /** What the examples may use without importing it themselves. */
     private static final List<String> IMPORTS = List.of("java.nio.file.Path", "java.util.*",
-            "dev.graft.carry.*", "dev.graft.compare.*", "dev.graft.features.*", "dev.graft.model.*", "dev.graft.runtime.*", "dev.graft.select.rank.*",
+            "dev.graft.carry.*", "dev.graft.compare.*", "dev.graft.distill.*", "dev.graft.features.*", "dev.graft.model.*", "dev.graft.runtime.*", "dev.graft.select.rank.*",
             "dev.graft.train.*", "dev.graft.tune.*");
 
     @TempDir
