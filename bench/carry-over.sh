@@ -23,6 +23,7 @@ bash bench/install-data.sh
 python3 bench/make-tasks.py --tasks manpages,fortunes,packages --max-per-class 400 --out "$out/data" >&2
 results="$out/results.jsonl"; touch "$results"
 g() { ./graft --quiet --threads "$threads" "$@"; }
+compact() { python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))" "$1"; }
 done_before() { grep -qF "\"key\": \"$1\"" "$results"; }
 record() { # key, adapter dir, test file, [extra json]
   local acc nfr
@@ -64,7 +65,7 @@ PY
   done_before "$key" || { [ -f "$dd/adapter_config.json" ] || g tune --model "$target_model" --method head --train "$w/seeds.csv" --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
   key="$task/b-carry"; dd="$w/b-carry"
   done_before "$key" || { rm -rf "$dd"; g carry --adapter "$src" --to "$target_model" --texts "$w/texts.csv" --json --output "$dd" > "$w/carry.json"
-    record "$key" "$dd" "$d/test.csv" "\"check\": $(cat "$w/carry.json")"; }
+    record "$key" "$dd" "$d/test.csv" "\"check\": $(compact "$w/carry.json")"; }
   key="$task/c-distill-texts"; dd="$w/c-distill-texts"
   done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --unlabeled "$w/texts.csv" --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
   key="$task/c-distill-filtered-pool"; dd="$w/c-distill-pool"
@@ -77,7 +78,7 @@ PY
   done_before "$key" || { rm -rf "$dd"; g distill --teacher "$src" --model "$target_model" --train "$w/train.csv" --focal-beta 5 --output "$dd" >/dev/null; record "$key" "$dd" "$d/test.csv"; }
   key="$task/control-carry-e5"; dd="$w/control-e5"
   done_before "$key" || { rm -rf "$dd"; g carry --adapter "$src" --to "$control_model" --texts "$w/texts.csv" --json --output "$dd" > "$w/control.json" || true
-    if [ -f "$dd/adapter_config.json" ]; then record "$key" "$dd" "$d/test.csv" "\"check\": $(cat "$w/control.json")"; else echo "{\"key\": \"$key\", \"refused\": true}" >> "$results"; fi; }
+    if [ -f "$dd/adapter_config.json" ]; then record "$key" "$dd" "$d/test.csv" "\"check\": $(compact "$w/control.json")"; else echo "{\"key\": \"$key\", \"refused\": true}" >> "$results"; fi; }
 done
 python3 - "$results" <<'PY'
 import json, sys
@@ -94,6 +95,7 @@ for t in tasks:
         acc = r.get("test_accuracy"); check = r.get("check") or {}
         pct = f"{100 * acc / ref:.1f}%" if acc is not None and ref else ""
         nfr = f"{100 * r['nfr_vs_source']:.1f}%" if r.get("nfr_vs_source") is not None else ""
-        agree = check.get("agreement", {}) if isinstance(check, dict) else {}
-        print(f"| {t} | {k.split('/', 1)[1]} | {'' if acc is None else f'{100 * acc:.1f}%'} | {pct} | {nfr} | {json.dumps(agree) if agree else ''} |")
+        agree = check.get("agreement") or {}
+        shown = f"{agree['agreement']:.3f} of {agree['texts']} texts{' (warned)' if check.get('warning') else ''}" if agree else ""
+        print(f"| {t} | {k.split('/', 1)[1]} | {'' if acc is None else f'{100 * acc:.1f}%'} | {pct} | {nfr} | {shown} |")
 PY
