@@ -6,11 +6,13 @@
 # after, and the embedding throughput of student and teacher on PyTorch in the same run (an adapter is merged into the
 # student's weights when exported, so the student's base model is what is served).
 # Usage: bench/distill-retriever.sh [--pages 2000] [--test 500] [--threads 2] [--out bench/out/distill-retriever]
+#                                   [--no-throughput | --throughput-only]   (accuracy may share the machine, timing not)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pages=2000; test=500; threads=2; out=bench/out/distill-retriever
+pages=2000; test=500; threads=2; out=bench/out/distill-retriever; accuracy=1; throughput=1
 teacher=bge-small-en-v1.5; student=all-minilm-l6-v2
 while [ $# -gt 0 ]; do case "$1" in
+  --no-throughput) throughput=0; shift;; --throughput-only) accuracy=0; shift;;
   --pages) pages=$2; shift 2;; --test) test=$2; shift 2;; --threads) threads=$2; shift 2;; --out) out=$2; shift 2;;
   *) echo "unknown option $1" >&2; exit 2;; esac; done
 mkdir -p "$out"
@@ -63,7 +65,9 @@ print(json.dumps({"model": sys.argv[1], "recall@1": float((rank <= 1).mean()), "
                   "mrr": float((1 / rank).mean())}))
 PY
 }
-results="$out/results.jsonl"; : > "$results"
+results="$out/results.jsonl"; touch "$results"
+if [ "$accuracy" = 1 ]; then
+grep -v '"model"' "$results" > "$results.tmp" || true; mv "$results.tmp" "$results"
 for who in teacher student-before; do
   m=$teacher; [ "$who" = teacher ] || m=$student
   g embed --model "$m" --input "$out/test-queries.txt" --output "$out/$who-q.npy" >/dev/null
@@ -75,6 +79,9 @@ g distill --teacher "$teacher" --model "$student" --unlabeled "$out/transfer.txt
 g embed --model "$student" --adapter "$out/student" --input "$out/test-queries.txt" --output "$out/after-q.npy" >/dev/null
 g embed --model "$student" --adapter "$out/student" --input "$out/test-passages.txt" --output "$out/after-p.npy" >/dev/null
 recall student-after "$out/after-q.npy" "$out/after-p.npy" >> "$results"
+fi
+[ "$throughput" = 1 ] || exit 0
+grep -v '"throughput"' "$results" > "$results.tmp" || true; mv "$results.tmp" "$results"
 # throughput on the same texts, same engine, one after the other (nothing else may run)
 for m in $teacher $student; do
   g embed --model "$m" --engine pytorch --input "$out/transfer.txt" --output "$out/tp.npy" --json \
