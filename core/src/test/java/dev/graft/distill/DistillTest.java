@@ -115,6 +115,37 @@ class DistillTest {
     }
 
     @Test
+    void confidencePartitionFollowsTheTeacherExactlyWhereItIsMoreConfidentThanTheStudentWas() {
+        Path teacherDir = teacher();
+        Teacher teacher = Teacher.of(teacherDir.toString(), null);
+        List<Example> transfer = ToyTasks.sentiment(32, 5);
+        try (EncoderModel student = TinyBert.create(dir.resolve("s-tok"), 12, 0.2, OTHER_WORDS)) {
+            Path mine = dir.resolve("student-before");
+            Tuning.of(student).method("lora").option("r", 4).train(ToyTasks.sentiment(24, 6)).learningRate(0.005)
+                    .epochs(3).batchSize(8).maxLength(16).holdout(false).run(mine);
+            var batcher = dev.graft.text.TokenBudgetBatcher.withBatchSize(16);
+            float[][] t = expRows(teacher.logProbabilities(transfer, 0, batcher, dev.graft.runtime.Progress.NONE));
+            float[][] s;
+            try (TaskModel before = TaskModelFiles.load(student, mine)) {
+                s = before.predict(transfer, before.maxLength(), batcher);
+            }
+            int[] gold = new int[transfer.size()];
+            for (int i = 0; i < gold.length; i++) {
+                gold[i] = teacher.labels().indexOf(transfer.get(i).label());
+            }
+            int expected = 0;
+            for (boolean f : Partition.CONFIDENCE.followTeacher(t, s, gold)) {
+                expected += f ? 1 : 0;
+            }
+            Distill.Result r = Distill.of(student, teacher).labelled(transfer, null).alpha(0).startFrom(mine)
+                    .partition(Partition.CONFIDENCE).tuning(x -> x.epochs(1).batchSize(8).maxLength(16).holdout(false))
+                    .run(dir.resolve("student-after"));
+            assertEquals(expected, r.followedTeacher(), "examples whose target is the teacher's");
+            assertEquals("lora", r.tuning().method(), "continues the student's own adapter");
+        }
+    }
+
+    @Test
     void partitionFollowsTheMoreConfidentModelPerExample() {
         float[][] teacher = {{0.9f, 0.1f}, {0.4f, 0.6f}, {0.3f, 0.7f}, {0.55f, 0.45f}};
         float[][] student = {{0.6f, 0.4f}, {0.2f, 0.8f}, {0.8f, 0.2f}, {0.7f, 0.3f}};
