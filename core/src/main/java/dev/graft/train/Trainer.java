@@ -74,8 +74,9 @@ public final class Trainer {
     }
 
     /**
-     * Declares that the model starts fitted (a linear-probe head, say) with this mean training loss: a fresh run with
-     * evaluation data evaluates it as update 0, so the best-checkpoint selection keeps it unless training beats it.
+     * Declares that the model starts fitted (a linear-probe head, say) with this mean training loss (NaN when unknown:
+     * an adapter trained before): a fresh run with evaluation data evaluates it as update 0, so the best-checkpoint
+     * selection keeps it unless training beats it.
      */
     public Trainer startsFitted(double trainLoss) {
         this.startLoss = trainLoss;
@@ -311,7 +312,9 @@ public final class Trainer {
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("step", 0);
         record.put("epoch", 0.0);
-        record.put("loss", startLoss);
+        if (!Double.isNaN(startLoss)) {
+            record.put("loss", startLoss); // NaN: a model that starts trained, whose training loss nobody computed
+        }
         if (!eval.isEmpty()) {
             record.put("eval", evaluate(eval));
         }

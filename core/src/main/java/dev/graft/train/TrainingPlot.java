@@ -33,8 +33,10 @@ public final class TrainingPlot {
         List<Double> values = new ArrayList<>();
         for (Map<String, Object> h : history) {
             double step = ((Number) h.get("step")).doubleValue();
-            steps.add(step);
-            loss.add(((Number) h.get("loss")).doubleValue());
+            if (h.get("loss") instanceof Number l) { // a model that starts trained records no loss at update 0
+                steps.add(step);
+                loss.add(l.doubleValue());
+            }
             if (h.get("eval") instanceof Map<?, ?> m && m.get(metric) instanceof Number v) {
                 evalSteps.add(step);
                 values.add(v.doubleValue());
@@ -45,8 +47,9 @@ public final class TrainingPlot {
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         chart.setYAxisGroupTitle(1, metric);
         chart.getStyler().setLegendVisible(true);
-        XYSeries l = chart.addSeries("training loss", steps, loss);
-        l.setMarker(SeriesMarkers.CIRCLE);
+        if (!loss.isEmpty()) {
+            chart.addSeries("training loss", steps, loss).setMarker(SeriesMarkers.CIRCLE);
+        }
         if (!values.isEmpty()) {
             XYSeries v = chart.addSeries("eval " + metric, evalSteps, values);
             v.setYAxisGroup(1);

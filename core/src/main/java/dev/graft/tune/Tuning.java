@@ -378,6 +378,9 @@ public final class Tuning {
             if (probe != null) {
                 trainer.startsFitted(probe.trainLoss()); // evaluated as update 0: fine-tuning must beat the probe
             }
+            if (start != null && !resume) {
+                trainer.startsFitted(Double.NaN); // the adapter it continues is update 0: training must beat it
+            }
             TrainingResult r = probeIsResult ? trainer.evaluateOnly(selection.train(), selection.eval(), probe.trainLoss())
                     : trainer.train(selection.train(), selection.eval(), resume);
             boolean refit = probe != null && !probeIsResult && selection.kind() == Selection.Kind.HOLDOUT && r.bestStep() == 0;
