@@ -2,9 +2,9 @@ package dev.graft.cli;
 
 import dev.graft.compare.Comparison;
 import dev.graft.compare.FlipPlot;
-import dev.graft.compare.ModelRef;
 import dev.graft.train.Example;
 import dev.graft.train.Flips;
+import dev.graft.tune.ModelRef;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;

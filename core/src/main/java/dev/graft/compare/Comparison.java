@@ -10,6 +10,7 @@ import dev.graft.train.Prediction;
 import dev.graft.train.Predictions;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.ModelRef;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -10,6 +10,7 @@ import dev.graft.text.TokenBudgetBatcher;
 import dev.graft.train.Example;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.ModelRef;
 import dev.graft.tune.TaskModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,8 +21,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The model a student learns from: one trained adapter (on the base model it records, or one given), a merged model's
- * head directory, a plain model (its embeddings), or an ensemble of several whose class probabilities are averaged
+ * The model a student learns from: one trained adapter (on the base model it records, or one given), a merged model
+ * with its head, a model exported with its head ({@link ModelRef}), a plain model (its embeddings), or an ensemble of several whose class probabilities are averaged
  * with weights. Each member tokenizes the texts with its own tokenizer, so teacher and student may differ in
  * architecture and vocabulary: only outputs are compared. Members are loaded one at a time and closed after use, so
  * an ensemble costs the memory of its largest member.
@@ -43,25 +44,29 @@ public final class Teacher {
             }
         }
 
-        /** Whether the member is an adapter directory (else a plain model). */
-        public boolean isAdapter() {
-            Path p = Path.of(source);
-            return Files.isDirectory(p) && Files.isRegularFile(p.resolve(AdapterFiles.CONFIG));
+        /**
+         * Whether the member is a task model on disk (an adapter, a merged model with its head, a model exported with
+         * its head: see {@link ModelRef}); else a plain model, whose embeddings teach.
+         */
+        public boolean isTaskModel() {
+            Path p;
+            try {
+                p = Path.of(source);
+            } catch (java.nio.file.InvalidPathException e) {
+                return false;
+            }
+            return Files.isDirectory(p) && (Files.isRegularFile(p.resolve(AdapterFiles.CONFIG))
+                    || Files.isDirectory(p.resolve("heads")) || Files.isRegularFile(p.resolve(AdapterFiles.TASK)));
+        }
+
+        /** The task model this member names (nothing loaded yet). */
+        ModelRef ref() {
+            return ModelRef.of(Path.of(source), base, "--teacher-model");
         }
 
         /** The base model the member runs on. */
         String baseModel() {
-            if (!isAdapter()) {
-                return source;
-            }
-            if (base != null) {
-                return base;
-            }
-            String recorded = AdapterFiles.baseModelOf(Path.of(source));
-            if (recorded == null) {
-                throw new GraftException(source + ": records no base model; give the teacher's base with --teacher-model");
-            }
-            return recorded;
+            return isTaskModel() ? ref().baseModel() : source;
         }
     }
 
@@ -96,8 +101,9 @@ public final class Teacher {
         for (Member m : members) {
             Task t;
             List<String> l;
-            if (m.isAdapter()) {
-                TaskModelFiles.TaskInfo info = TaskModelFiles.readTask(Path.of(m.source()));
+            if (m.isTaskModel()) {
+                ModelRef ref = m.ref();
+                TaskModelFiles.TaskInfo info = TaskModelFiles.readTask(ref.adapter() != null ? ref.adapter() : ref.dir());
                 t = info == null ? Task.CLASSIFICATION : info.task();
                 l = info == null ? List.of() : info.labels();
             } else {
@@ -155,10 +161,10 @@ public final class Teacher {
             progress.message("teacher " + m.source() + ": predicting " + texts.size() + " texts");
             float[][] p;
             List<String> order;
-            try (EncoderModel base = EncoderModel.load(m.baseModel());
-                 TaskModel model = TaskModelFiles.load(base, Path.of(m.source()))) {
-                p = model.predict(texts, maxLength > 0 ? Math.min(maxLength, base.info().maxPositions()) : model.maxLength(),
-                        batcher);
+            try (ModelRef.Loaded loaded = m.ref().load(null, null)) {
+                TaskModel model = loaded.model();
+                p = model.predict(texts, maxLength > 0 ? Math.min(maxLength, loaded.base().info().maxPositions())
+                        : model.maxLength(), batcher);
                 order = model.labels().names();
             }
             for (int k = 0; k < labels.size(); k++) {
@@ -190,20 +196,22 @@ public final class Teacher {
         }
         Member m = members.get(0);
         progress.message("teacher " + m.source() + ": embedding " + texts.size() + " texts");
-        try (EncoderModel base = EncoderModel.load(m.baseModel())) {
-            int length = maxLength > 0 ? Math.min(maxLength, base.info().maxPositions()) : 0;
-            if (!m.isAdapter()) {
-                EmbedOptions o = EmbedOptions.defaults(base, null, length > 0 ? length : null)
-                        .withMaxBatchTokens(batcher.maxBatchTokens()).withBatchSize(batcher.maxBatchSize());
-                List<String> strings = new ArrayList<>(texts.size());
-                texts.forEach(e -> strings.add(e.text()));
-                return new Embedder(base, o).embed(strings, progress);
-            }
-            try (TaskModel model = TaskModelFiles.load(base, Path.of(m.source()))) {
-                float[][] rows = model.embed(texts, length > 0 ? length : model.maxLength(), batcher);
+        if (m.isTaskModel()) {
+            try (ModelRef.Loaded loaded = m.ref().load(null, null)) {
+                TaskModel model = loaded.model();
+                int length = maxLength > 0 ? Math.min(maxLength, loaded.base().info().maxPositions()) : model.maxLength();
+                float[][] rows = model.embed(texts, length, batcher);
                 dev.graft.model.Pooling.normalizeRows(rows);
                 return rows;
             }
+        }
+        try (EncoderModel base = EncoderModel.load(m.baseModel())) {
+            int length = maxLength > 0 ? Math.min(maxLength, base.info().maxPositions()) : 0;
+            EmbedOptions o = EmbedOptions.defaults(base, null, length > 0 ? length : null)
+                    .withMaxBatchTokens(batcher.maxBatchTokens()).withBatchSize(batcher.maxBatchSize());
+            List<String> strings = new ArrayList<>(texts.size());
+            texts.forEach(e -> strings.add(e.text()));
+            return new Embedder(base, o).embed(strings, progress);
         }
     }
 
@@ -217,13 +225,13 @@ public final class Teacher {
                                         Progress progress) {
         Member m = members.get(0);
         progress.message("pool filter: " + seeds.size() + " seeds against " + pool.size() + " pool texts, with " + m.source());
+        if (m.isTaskModel()) {
+            try (ModelRef.Loaded loaded = m.ref().load(null, null)) {
+                return filter.filter(loaded.model(), batchSize, seeds, pool, keep, progress);
+            }
+        }
         try (EncoderModel base = EncoderModel.load(m.baseModel())) {
-            if (!m.isAdapter()) {
-                return filter.filter(base, null, seeds, pool, keep, progress);
-            }
-            try (TaskModel model = TaskModelFiles.load(base, Path.of(m.source()))) {
-                return filter.filter(model, batchSize, seeds, pool, keep, progress);
-            }
+            return filter.filter(base, null, seeds, pool, keep, progress);
         }
     }
 
@@ -233,7 +241,7 @@ public final class Teacher {
         for (Member m : members) {
             Map<String, Object> d = new LinkedHashMap<>();
             d.put("source", m.source());
-            d.put("base_model", m.isAdapter() ? m.baseModel() : m.source());
+            d.put("base_model", m.baseModel());
             d.put("weight", m.weight());
             out.add(d);
         }

@@ -21,6 +21,7 @@ import dev.graft.train.LabelSpace;
 import dev.graft.train.Task;
 import dev.graft.train.TaskHead;
 import dev.graft.train.TaskModel;
+import dev.graft.tune.ModelRef;
 import dev.graft.tune.TaskModelFiles;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;

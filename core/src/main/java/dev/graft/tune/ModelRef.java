@@ -1,10 +1,9 @@
-package dev.graft.compare;
+package dev.graft.tune;
 
 import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
 import dev.graft.peft.AdapterFiles;
 import dev.graft.train.TaskModel;
-import dev.graft.tune.TaskModelFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
