@@ -2,11 +2,10 @@ package dev.graft.select.rank;
 
 import dev.graft.GraftException;
 import dev.graft.model.EncoderModel;
-import dev.graft.peft.AdapterFiles;
 import dev.graft.train.Example;
 import dev.graft.train.Task;
 import dev.graft.train.TaskModel;
-import dev.graft.tune.TaskModelFiles;
+import dev.graft.tune.ModelRef;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -36,29 +35,14 @@ public final class AdapterCandidate implements ClassifierCandidate {
      * @throws GraftException when the base is unknown, the adapter is not a classifier, or the limit is out of range
      */
     public static AdapterCandidate load(Path dir, String base, Integer maxLength) {
-        String baseId = base != null ? base : AdapterFiles.baseModelOf(dir);
-        if (baseId == null) {
-            throw new GraftException(dir + ": the adapter does not record its base model; give it with --base");
+        ModelRef.Loaded loaded = ModelRef.of(dir, base, "--base").load(null, maxLength);
+        TaskModel model = loaded.model();
+        if (model.task() != Task.CLASSIFICATION) {
+            loaded.close();
+            throw new GraftException(dir + ": a " + model.task().cliName() + " adapter has no source classifier; "
+                    + "LEEP and NCE need a classification adapter");
         }
-        EncoderModel encoder = EncoderModel.load(baseId);
-        TaskModel model = null;
-        try {
-            model = TaskModelFiles.load(encoder, dir, null);
-            if (model.task() != Task.CLASSIFICATION) {
-                throw new GraftException(dir + ": a " + model.task().cliName() + " adapter has no source classifier; "
-                        + "LEEP and NCE need a classification adapter");
-            }
-            if (maxLength != null) {
-                model.maxLength(maxLength);
-            }
-            return new AdapterCandidate(dir, encoder, model);
-        } catch (RuntimeException e) {
-            if (model != null) {
-                model.close();
-            }
-            encoder.close();
-            throw e;
-        }
+        return new AdapterCandidate(dir, loaded.base(), model);
     }
 
     @Override
