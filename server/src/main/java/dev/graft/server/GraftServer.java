@@ -73,7 +73,9 @@ public final class GraftServer implements AutoCloseable {
         pool.setName("graft-http");
         this.responses = pool;
         this.server = new Server(pool);
-        this.connector = new ServerConnector(server, 1, 1);
+        org.eclipse.jetty.server.HttpConfiguration http = new org.eclipse.jetty.server.HttpConfiguration();
+        http.setSendServerVersion(false);
+        this.connector = new ServerConnector(server, 1, 1, new org.eclipse.jetty.server.HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());
         server.addConnector(connector);
@@ -497,6 +499,15 @@ public final class GraftServer implements AutoCloseable {
 
     private void answer(Exchange x, Job job, java.util.function.Function<float[][], Object> render) {
         job.result.whenCompleteAsync((rows, error) -> {
+            if (error instanceof java.util.concurrent.CancellationException) { // the client went away: nobody to answer
+                if (x.counted) {
+                    inFlight.decrementAndGet();
+                    x.counted = false;
+                }
+                metrics.request(x.route, 499, System.nanoTime() - x.start);
+                x.callback.failed(error);
+                return;
+            }
             if (error != null) {
                 x.fail(error);
                 return;

@@ -96,6 +96,11 @@ public record ServeConfig(String model, Path adapters, String host, int port, St
                 maxConcurrentRequests, maxClientBatchSize, payloadLimit, maxLoaded, pinned, autoTruncate, requestTimeout);
     }
 
+    public ServeConfig withRequestTimeout(Duration timeout) {
+        return new ServeConfig(model, adapters, host, port, apiKey, maxBatchTokens, maxBatchRequests, maxWait,
+                maxConcurrentRequests, maxClientBatchSize, payloadLimit, maxLoadedAdapters, preload, autoTruncate, timeout);
+    }
+
     public ServeConfig withBatching(int batchTokens, int batchRequests, Duration wait) {
         return new ServeConfig(model, adapters, host, port, apiKey, batchTokens, batchRequests, wait,
                 maxConcurrentRequests, maxClientBatchSize, payloadLimit, maxLoadedAdapters, preload, autoTruncate, requestTimeout);

@@ -52,7 +52,7 @@ class GraftServerTest {
     static void start() {
         files = new ServerFixture(root);
         base = files.baseEmbeddings(TEXTS);
-        for (String a : ADAPTERS) {
+        for (String a : List.of("lora-a", "lora-b", "ia3-c", "prefix-d", "prompt-e")) {
             predicted.put(a, files.predictions(a, ServerFixture.examples(TEXTS)));
         }
         retrieval = files.adapterEmbeddings("ret", TEXTS);
@@ -194,6 +194,34 @@ class GraftServerTest {
         assertTrue(metrics.contains("adapter=\"lora-b\""), metrics);
         assertTrue(metrics.contains("graft_http_requests_seconds_count{route=\"/predict\",status=\"200\"}"), metrics);
         assertTrue(metrics.contains("graft_queue_size"), metrics);
+    }
+
+    @Test
+    void switchingBetweenMethodsOnOneBaseKeepsThemApart() {
+        // LoRA and (IA)3 hook dense layers, prefix tuning the attention, prompt tuning the input: each adapter's hooks
+        // are on the shared base only for its own batches
+        List<String> order = List.of("prefix-d", "lora-a", "prompt-e", "ia3-c", "prefix-d", "prompt-e", "lora-b", "lora-a");
+        for (String a : order) {
+            JsonNode r = json(post(server, "/predict", body(Map.of("inputs", TEXTS, "adapter", a))));
+            for (int i = 0; i < TEXTS.size(); i++) {
+                checkScores(predicted.get(a)[i], r.get(i), a + " " + i);
+            }
+            assertClose(base[4], floats(json(post(server, "/embed", body(Map.of("inputs", TEXTS.get(4), "normalize", false)))).get(0)),
+                    "base between adapters");
+        }
+    }
+
+    @Test
+    void chunkedBodyOverTheLimitIs413AndExpiredRequestsAreDropped() throws Exception {
+        byte[] big = body(Map.of("inputs", "a".repeat(100_000))).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpRequest chunked = HttpRequest.newBuilder(server.uri().resolve("/embed")).timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build();
+        assertError(413, ServerFixture.send(chunked));
+        try (GraftServer s = GraftServer.start(config().withRequestTimeout(Duration.ZERO))) {
+            HttpResponse<String> r = post(s, "/embed", body(Map.of("inputs", "a")));
+            assertError(429, r);
+            assertTrue(ServerFixture.get(s, "/metrics", null).body().contains("graft_requests_dropped_total{reason=\"deadline\"}"));
+        }
     }
 
     @Test

@@ -52,6 +52,8 @@ final class ServerFixture {
             save(ref, "lora-b", "lora", "{\"r\": 2, \"target_modules\": [\"key\", \"intermediate.dense\"]}", Task.CLASSIFICATION, 2, null);
             save(ref, "ia3-c", "ia3", "{}", Task.MULTI_LABEL, 3, null);
             save(ref, "ret", "lora", "{\"r\": 4, \"target_modules\": [\"query\", \"value\"]}", Task.RETRIEVAL, 4, null);
+            save(ref, "prefix-d", "prefix", "{\"num_virtual_tokens\": 4}", Task.CLASSIFICATION, 7, null);
+            save(ref, "prompt-e", "prompt", "{\"num_virtual_tokens\": 4}", Task.CLASSIFICATION, 8, null);
             save(ref, "bitfit-x", "bitfit", "{}", Task.CLASSIFICATION, 5, null);
             save(ref, "other-base", "lora", "{\"r\": 4, \"target_modules\": [\"query\"]}", Task.CLASSIFICATION, 6, "some-other-model");
         }
