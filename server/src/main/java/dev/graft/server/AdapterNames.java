@@ -74,10 +74,20 @@ final class AdapterNames {
             return java.util.List.of();
         }
         try (var s = Files.list(realRoot)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve(dev.graft.peft.AdapterFiles.CONFIG)))
+            return s.filter(p -> Files.isRegularFile(p.resolve(dev.graft.peft.AdapterFiles.CONFIG)) && inside(p))
                     .map(p -> p.getFileName().toString()).filter(n -> NAME.matcher(n).matches()).sorted().toList();
         } catch (IOException e) {
             return java.util.List.of();
+        }
+    }
+
+    /** Whether {@code p}'s real path (links followed) is under the root. */
+    private boolean inside(Path p) {
+        try {
+            Path real = p.toRealPath();
+            return real.startsWith(realRoot) && !real.equals(realRoot);
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -198,8 +198,8 @@ final class ModelHost implements AutoCloseable {
             return l;
         }
         activate(null); // the base bare while loading, so the new adapter's hooks are exactly what the load adds
-        evictFor(1);
         refuseIfItWritesTheBase(name, dir);
+        evictFor(1);
         long t0 = System.nanoTime();
         AdapterHooks before = AdapterHooks.capture(base.encoder());
         TaskModel model;

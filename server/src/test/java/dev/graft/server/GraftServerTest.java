@@ -246,6 +246,19 @@ class GraftServerTest {
             assertError(422, r);
             assertFalse(r.body().contains(root.toString()), r.body());
         }
+        // a symbolic link out of the adapter root is refused even though it leads to a valid adapter
+        Path outside = root.resolve("outside-adapter");
+        try {
+            if (!Files.exists(outside)) {
+                copy(files.adapters.resolve("lora-a"), outside);
+                Files.createSymbolicLink(files.adapters.resolve("escape"), outside);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        HttpResponse<String> escape = post(server, "/predict", body(Map.of("inputs", "a", "adapter", "escape")));
+        assertError(422, escape);
+        assertTrue(escape.body().contains("outside"), escape.body());
         // too long: 64 positions in the tiny model
         String longText = "the cat ".repeat(100);
         assertError(422, post(server, "/embed", body(Map.of("inputs", longText))));
