@@ -317,6 +317,10 @@ class GraftServerTest {
             HttpResponse<String> ok = post(s, "/embed", body(Map.of("inputs", TEXTS.get(0), "normalize", false)), "s3cret-key");
             assertEquals(200, ok.statusCode());
             assertClose(base[0], floats(json(ok).get(0)), "authorised");
+            // a 1 MB single input (under the default 2 MB payload limit): over the token limit, or cut when asked
+            String huge = "the cat sat on the mat ".repeat(45_000);
+            assertError(422, post(s, "/embed", body(Map.of("inputs", huge)), "s3cret-key"));
+            assertEquals(200, post(s, "/embed", body(Map.of("inputs", huge, "truncate", true)), "s3cret-key").statusCode());
         }
     }
 
