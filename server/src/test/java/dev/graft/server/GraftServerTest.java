@@ -194,6 +194,17 @@ class GraftServerTest {
         assertTrue(metrics.contains("adapter=\"lora-b\""), metrics);
         assertTrue(metrics.contains("graft_http_requests_seconds_count{route=\"/predict\",status=\"200\"}"), metrics);
         assertTrue(metrics.contains("graft_queue_size"), metrics);
+        // dynamic batching: concurrent requests of one model shared forward passes
+        assertTrue(metric(metrics, "graft_batch_requests_sum") > metric(metrics, "graft_batch_requests_count"), metrics);
+    }
+
+    private static double metric(String metrics, String name) {
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Double.parseDouble(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new AssertionError("no " + name + " in\n" + metrics);
     }
 
     @Test
