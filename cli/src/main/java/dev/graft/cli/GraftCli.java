@@ -17,6 +17,7 @@ import picocli.CommandLine;
         subcommands = {ModelsCommand.class, MethodsCommand.class, EmbedCommand.class, ConvertCommand.class, TuneCommand.class, FuseCommand.class,
             DistillCommand.class, CarryCommand.class, EvalCommand.class, PredictCommand.class, CompareCommand.class, ExportCommand.class,
             RankCommand.class, FeaturesCommand.class, MergeCommand.class, FisherCommand.class, AtlasCommand.class, QuickstartCommand.class,
+            ServeCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:", "  graft quickstart", "  graft models", "  graft embed --model bge-small-en-v1.5 --input docs.txt --output vectors.npy",
             "  graft tune --model all-minilm-l6-v2 --train train.csv --eval dev.csv --method lora --output my-adapter"})

@@ -116,6 +116,11 @@ public final class BertSelfAttention extends HfModule {
         return hooks.remove(hook);
     }
 
+    /** The installed hooks, in order (a copy). */
+    public List<AttentionHook> hooks() {
+        return List.copyOf(hooks);
+    }
+
     public int heads() {
         return heads;
     }
